@@ -1,0 +1,1 @@
+"""volflow: Cinder's create-volume workflow on upstream taskflow."""

@@ -1,0 +1,79 @@
+"""General options: state, availability zones, volume types, scheduling."""
+
+import os
+
+from oslo_config import cfg
+
+
+def _default_state_path():
+    data_home = (os.environ.get('XDG_DATA_HOME') or
+                 os.path.join(os.path.expanduser('~'), '.local', 'share'))
+    return os.path.join(data_home, 'volflow')
+
+
+core_opts = [
+    cfg.StrOpt('state_path',
+               default=_default_state_path(),
+               sample_default='$XDG_DATA_HOME/volflow',
+               help='Directory where volflow keeps its state: the embedded '
+                    'SQLite database and the volume files of the seeded '
+                    'local backend.'),
+    cfg.StrOpt('default_volume_type',
+               default='__DEFAULT__',
+               help='Name of the volume type used when a request names none '
+                    'and none is inherited from a source.'),
+    cfg.StrOpt('storage_availability_zone',
+               default='nova',
+               help='Availability zone of this node and of backends that '
+                    'name none.'),
+    cfg.StrOpt('default_availability_zone',
+               help='Availability zone given to new volumes when the request '
+                    'names none; when unset, storage_availability_zone is '
+                    'used.'),
+    cfg.BoolOpt('allow_availability_zone_fallback',
+                default=False,
+                help='If the requested availability zone does not exist, '
+                     'create the volume in the default availability zone '
+                     'instead of refusing the request.'),
+    cfg.BoolOpt('cloned_volume_same_az',
+                default=True,
+                help='Require a volume created from a snapshot or another '
+                     'volume to be in the availability zone of its source.'),
+    cfg.IntOpt('scheduler_max_attempts',
+               default=3,
+               min=1,
+               help='Maximum number of backends tried for one volume; 1 '
+                    'disables rescheduling.'),
+    cfg.ListOpt('enabled_backends',
+                help='Names of the configuration sections that each describe '
+                     'one storage backend. When unset, a single file backend '
+                     'named "local" stores volumes under state_path.'),
+    cfg.IntOpt('create_timeout',
+               default=600,
+               min=1,
+               help='Seconds the command line waits for a new volume to '
+                    'leave the creating status.'),
+]
+
+database_group = cfg.OptGroup('database', title='Database options',
+                              help='Where volflow keeps volumes, quotas and '
+                                   'flow progress.')
+
+database_opts = [
+    cfg.StrOpt('connection',
+               secret=True,
+               help='SQLAlchemy URL of the database, for example '
+                    'postgresql+psycopg2://user:password@host/volflow. '
+                    'When unset, sqlite:///$state_path/volflow.sqlite is '
+                    'used; "memory://" selects the in-memory fake.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(core_opts)
+    conf.register_group(database_group)
+    conf.register_opts(database_opts, group=database_group)
+
+
+def list_opts():
+    return [(None, core_opts), (database_group, database_opts)]

@@ -1,0 +1,60 @@
+"""How volflow runs its taskflow engines (Octavia's [task_flow] style)."""
+
+from oslo_config import cfg
+
+taskflow_group = cfg.OptGroup('taskflow', title='TaskFlow options',
+                              help='Engines, persistence and jobboards.')
+
+taskflow_opts = [
+    cfg.StrOpt('engine',
+               default='serial',
+               choices=[('serial', 'One task at a time, in the calling '
+                                   'thread.'),
+                        ('parallel', 'Independent tasks at once, on the '
+                                     'process-wide executor.')],
+               help='TaskFlow engine type used to run flows.'),
+    cfg.IntOpt('max_workers',
+               default=16,
+               min=1,
+               help='Threads of the process-wide executor shared by parallel '
+                    'engines and the in-process RPC.'),
+    cfg.StrOpt('persistence_connection',
+               secret=True,
+               help='Where flow progress is persisted: a SQLAlchemy URL; '
+                    'defaults to the [database] connection.'),
+    cfg.BoolOpt('jobboard_enabled',
+                default=False,
+                help='Post scheduling and volume creation as jobs on a '
+                     'jobboard for conductors to run.'),
+    cfg.StrOpt('jobboard_backend_driver',
+               default='redis',
+               choices=[('redis', 'A Redis server holds the jobboard.')],
+               help='Jobboard backend driver.'),
+    cfg.ListOpt('jobboard_backend_hosts',
+                default=['127.0.0.1'],
+                help='Hosts of the jobboard backend.'),
+    cfg.PortOpt('jobboard_backend_port',
+                default=6379,
+                help='Port of the jobboard backend.'),
+    cfg.StrOpt('jobboard_backend_password',
+               secret=True,
+               help='Password of the jobboard backend.'),
+    cfg.StrOpt('jobboard_backend_namespace',
+               default='volflow_jobboard',
+               help='Key namespace of the jobboard in its backend.'),
+    cfg.IntOpt('jobboard_expiration_time',
+               default=30,
+               min=1,
+               help='Seconds a conductor\'s claim on a job lasts unless '
+                    'renewed; a crashed conductor\'s job is taken over '
+                    'after this.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(taskflow_group)
+    conf.register_opts(taskflow_opts, group=taskflow_group)
+
+
+def list_opts():
+    return [(taskflow_group, taskflow_opts)]

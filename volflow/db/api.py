@@ -1,0 +1,243 @@
+"""The database interface volflow's flows, quota and services use.
+
+Records travel as plain ``dict`` objects, never ORM objects, so that the
+in-memory fake, the SQL implementation and an embedding service's own
+implementation are interchangeable. Reads are scoped to the context's
+project unless the context is an admin one; a record of another project is
+reported as not found, never as forbidden, so its existence is not revealed.
+
+Quota bookkeeping follows Cinder: a *usage* row per project and resource
+holds ``in_use`` and ``reserved``; :meth:`API.quota_reserve` checks limits
+and adds positive deltas to ``reserved`` atomically; a commit moves the
+delta to ``in_use``; a rollback takes it back.
+"""
+
+import abc
+import threading
+
+from oslo_config import cfg
+
+#: Fields of a volume as the API and the command line show it.
+VOLUME_FIELDS = ('id', 'name', 'description', 'size', 'status', 'project_id',
+                 'user_id', 'volume_type_id', 'volume_type',
+                 'availability_zone', 'host', 'snapshot_id', 'source_volid',
+                 'image_id', 'metadata', 'created_at', 'updated_at')
+
+SNAPSHOT_FIELDS = ('id', 'volume_id', 'volume_size', 'name', 'status',
+                   'project_id', 'created_at')
+
+IMAGE_FIELDS = ('id', 'name', 'size', 'min_disk', 'status', 'project_id',
+                'is_public')
+
+VOLUME_TYPE_FIELDS = ('id', 'name', 'extra_specs')
+
+_APIS = {}
+_APIS_LOCK = threading.Lock()
+
+
+class API(metaclass=abc.ABCMeta):
+    """What volflow needs from a database."""
+
+    # Volumes -------------------------------------------------------------
+    @abc.abstractmethod
+    def volume_create(self, context, values):
+        """Insert a volume; ``values`` may carry ``id``. Returns it."""
+
+    @abc.abstractmethod
+    def volume_get(self, context, volume_id):
+        """Return one volume or raise ``VolumeNotFound``."""
+
+    @abc.abstractmethod
+    def volume_get_all(self, context, filters=None):
+        """Volumes visible to ``context``, oldest first.
+
+        ``filters`` maps field names to required values (``status``,
+        ``host``, ``project_id``).
+        """
+
+    @abc.abstractmethod
+    def volume_update(self, context, volume_id, values, expected=None):
+        """Update a volume and return it.
+
+        With ``expected`` (field -> value, or field -> tuple of accepted
+        values) the update happens only if the row still matches, as one
+        atomic compare-and-swap; otherwise ``InvalidVolume`` names the
+        field that did not match.
+        """
+
+    @abc.abstractmethod
+    def volume_destroy(self, context, volume_id):
+        """Delete a volume row (with its metadata)."""
+
+    @abc.abstractmethod
+    def volume_allocated_by_host(self, context):
+        """Return ``{host: gigabytes}`` summed over the volumes placed."""
+
+    # Snapshots -----------------------------------------------------------
+    @abc.abstractmethod
+    def snapshot_create(self, context, values):
+        """Insert a snapshot and return it."""
+
+    @abc.abstractmethod
+    def snapshot_get(self, context, snapshot_id):
+        """Return one snapshot or raise ``SnapshotNotFound``."""
+
+    @abc.abstractmethod
+    def snapshot_get_all(self, context, volume_id=None):
+        """Snapshots visible to ``context``, optionally of one volume."""
+
+    @abc.abstractmethod
+    def snapshot_update(self, context, snapshot_id, values):
+        """Update a snapshot and return it."""
+
+    @abc.abstractmethod
+    def snapshot_destroy(self, context, snapshot_id):
+        """Delete a snapshot row."""
+
+    # Images --------------------------------------------------------------
+    @abc.abstractmethod
+    def image_create(self, context, values):
+        """Insert an image record and return it."""
+
+    @abc.abstractmethod
+    def image_get(self, context, image_id):
+        """Return an image the context may see, or raise ``ImageNotFound``.
+
+        Public images are visible to every project.
+        """
+
+    @abc.abstractmethod
+    def image_get_all(self, context):
+        """Images the context may see."""
+
+    # Volume types --------------------------------------------------------
+    @abc.abstractmethod
+    def volume_type_create(self, context, name, extra_specs=None,
+                           description=None):
+        """Create a volume type; ``InvalidVolumeType`` if the name exists."""
+
+    @abc.abstractmethod
+    def volume_type_get(self, context, type_id):
+        """Return a type by id or raise ``VolumeTypeNotFound``."""
+
+    @abc.abstractmethod
+    def volume_type_get_by_name(self, context, name):
+        """Return a type by name or raise ``VolumeTypeNotFound``."""
+
+    @abc.abstractmethod
+    def volume_type_get_all(self, context):
+        """All volume types, by name."""
+
+    # Quotas --------------------------------------------------------------
+    @abc.abstractmethod
+    def quota_get_all(self, context, project_id):
+        """Return ``{resource: limit}`` for the limits set explicitly."""
+
+    @abc.abstractmethod
+    def quota_set(self, context, project_id, resource, limit):
+        """Set (create or replace) one limit."""
+
+    @abc.abstractmethod
+    def quota_usage_get_all(self, context, project_id):
+        """Return ``{resource: {'in_use': n, 'reserved': n}}``."""
+
+    @abc.abstractmethod
+    def quota_reserve(self, context, project_id, deltas, limits, expire):
+        """Check ``limits`` and reserve ``deltas`` atomically.
+
+        A usage row that does not exist yet is created from a live count
+        of the project's records. A resource is over quota when its limit
+        is not negative, its delta is not negative and
+        ``limit < delta + in_use + reserved``. If any resource is over,
+        ``OverQuota`` is raised with ``overs``, ``usages`` and ``quotas``
+        kwargs and nothing changes; otherwise positive deltas are added to
+        ``reserved`` and the reservation ids are returned.
+        """
+
+    @abc.abstractmethod
+    def reservation_commit(self, context, reservations):
+        """Move reserved deltas into ``in_use`` (never below zero)."""
+
+    @abc.abstractmethod
+    def reservation_rollback(self, context, reservations):
+        """Release reserved deltas without using them."""
+
+    @abc.abstractmethod
+    def reservation_expire(self, context, now):
+        """Roll back every reservation expired at ``now``; return count."""
+
+    @abc.abstractmethod
+    def reservation_get_all(self, context, project_id=None):
+        """Outstanding reservations (for checks and tests)."""
+
+    # Seeding -------------------------------------------------------------
+    def seed(self, default_volume_type):
+        """Create the default data of a fresh database, idempotently."""
+        from volflow import context as volflow_context
+        from volflow import exception
+        ctx = volflow_context.get_admin_context()
+        try:
+            self.volume_type_get_by_name(ctx, default_volume_type)
+        except exception.VolumeTypeNotFound:
+            try:
+                self.volume_type_create(
+                    ctx, default_volume_type,
+                    {}, description='Default volume type.')
+            except exception.InvalidVolumeType:
+                pass  # another process seeded it first
+
+
+def _default_connection(conf):
+    return f"sqlite:///{conf.state_path}/volflow.sqlite"
+
+
+def get_api(connection=None, conf=None):
+    """Return the database API for ``connection``, one per process and URL.
+
+    ``'memory://'`` gives the in-memory fake; any other value is a
+    SQLAlchemy URL. ``None`` reads ``[database] connection`` and falls back
+    to the SQLite file under ``state_path``. The schema is created and the
+    default data seeded on first use.
+    """
+    conf = conf or cfg.CONF
+    if connection is None:
+        connection = conf.database.connection or _default_connection(conf)
+    with _APIS_LOCK:
+        api = _APIS.get(connection)
+        if api is None:
+            if connection.startswith('memory://'):
+                from volflow.db import fake
+                api = fake.FakeAPI()
+            else:
+                from volflow.db.sqlalchemy import api as sql_api
+                api = sql_api.SQLAPI(connection)
+            api.seed(conf.default_volume_type)
+            _APIS[connection] = api
+        return api
+
+
+def reset_apis():
+    """Forget the cached APIs (tests that switch databases)."""
+    with _APIS_LOCK:
+        for api in _APIS.values():
+            dispose = getattr(api, 'dispose', None)
+            if dispose is not None:
+                dispose()
+        _APIS.clear()
+
+
+def check_expected(kind, record_id, record, expected):
+    """Raise ``InvalidVolume`` unless ``record`` matches ``expected``.
+
+    Implementations call this inside their atomic section to offer
+    compare-and-swap updates.
+    """
+    from volflow import exception
+    for field, wanted in (expected or {}).items():
+        accepted = wanted if isinstance(wanted, (tuple, list, set)) else (
+            wanted,)
+        if record.get(field) not in accepted:
+            raise exception.InvalidVolume(
+                reason=(f"{kind} {record_id} {field} is "
+                        f"'{record.get(field)}', expected one of "
+                        f"{sorted(map(str, accepted))}"))

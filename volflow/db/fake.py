@@ -1,0 +1,271 @@
+"""In-memory database for tests and embedding.
+
+One lock guards everything, which makes every method atomic (in particular
+:meth:`FakeAPI.quota_reserve`: two threads can never both take the last
+unit). Records are copied on the way in and out, so callers can never
+change stored state behind the lock's back.
+"""
+
+import copy
+import threading
+
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+
+from volflow.db import api
+from volflow.db import quota_sync
+from volflow import exception
+
+
+def _locked(func):
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return copy.deepcopy(func(self, *args, **kwargs))
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _visible(context, record):
+    return context.is_admin or record.get('project_id') == context.project_id
+
+
+class FakeAPI(api.API):
+    """The whole database in a few dicts."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._volumes = {}
+        self._snapshots = {}
+        self._images = {}
+        self._types = {}
+        self._quotas = {}
+        self._usages = {}
+        self._reservations = {}
+
+    # Volumes -------------------------------------------------------------
+    def _with_type(self, volume):
+        vtype = self._types.get(volume.get('volume_type_id'))
+        return dict(volume, volume_type=vtype['name'] if vtype else None)
+
+    def _volume(self, context, volume_id):
+        volume = self._volumes.get(volume_id)
+        if volume is None or not _visible(context, volume):
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        return volume
+
+    @_locked
+    def volume_create(self, context, values):
+        now = timeutils.utcnow()
+        volume = {field: None for field in api.VOLUME_FIELDS}
+        volume.update(metadata={}, status='creating', reason=None,
+                      multiattach=False, created_at=now, updated_at=now)
+        volume.update(copy.deepcopy(values))
+        volume['id'] = volume['id'] or uuidutils.generate_uuid()
+        volume.pop('volume_type', None)
+        if volume['id'] in self._volumes:
+            raise exception.InvalidVolume(
+                reason=f"volume {volume['id']} already exists")
+        self._volumes[volume['id']] = volume
+        return self._with_type(volume)
+
+    @_locked
+    def volume_get(self, context, volume_id):
+        return self._with_type(self._volume(context, volume_id))
+
+    @_locked
+    def volume_get_all(self, context, filters=None):
+        filters = filters or {}
+        return [self._with_type(v) for v in self._volumes.values()
+                if _visible(context, v) and
+                all(v.get(k) == f for k, f in filters.items())]
+
+    @_locked
+    def volume_update(self, context, volume_id, values, expected=None):
+        volume = self._volume(context, volume_id)
+        api.check_expected('volume', volume_id, volume, expected)
+        volume.update(copy.deepcopy(values))
+        volume.pop('volume_type', None)
+        volume['updated_at'] = timeutils.utcnow()
+        return self._with_type(volume)
+
+    @_locked
+    def volume_destroy(self, context, volume_id):
+        self._volume(context, volume_id)
+        del self._volumes[volume_id]
+
+    @_locked
+    def volume_allocated_by_host(self, context):
+        allocated = {}
+        for volume in self._volumes.values():
+            if volume['host']:
+                allocated[volume['host']] = (
+                    allocated.get(volume['host'], 0) + volume['size'])
+        return allocated
+
+    # Snapshots -----------------------------------------------------------
+    def _snapshot(self, context, snapshot_id):
+        snapshot = self._snapshots.get(snapshot_id)
+        if snapshot is None or not _visible(context, snapshot):
+            raise exception.SnapshotNotFound(snapshot_id=snapshot_id)
+        return snapshot
+
+    @_locked
+    def snapshot_create(self, context, values):
+        snapshot = {field: None for field in api.SNAPSHOT_FIELDS}
+        snapshot.update(status='creating', created_at=timeutils.utcnow())
+        snapshot.update(copy.deepcopy(values))
+        snapshot['id'] = snapshot['id'] or uuidutils.generate_uuid()
+        self._snapshots[snapshot['id']] = snapshot
+        return snapshot
+
+    @_locked
+    def snapshot_get(self, context, snapshot_id):
+        return self._snapshot(context, snapshot_id)
+
+    @_locked
+    def snapshot_get_all(self, context, volume_id=None):
+        return [s for s in self._snapshots.values()
+                if _visible(context, s) and
+                (volume_id is None or s['volume_id'] == volume_id)]
+
+    @_locked
+    def snapshot_update(self, context, snapshot_id, values):
+        snapshot = self._snapshot(context, snapshot_id)
+        snapshot.update(copy.deepcopy(values))
+        return snapshot
+
+    @_locked
+    def snapshot_destroy(self, context, snapshot_id):
+        self._snapshot(context, snapshot_id)
+        del self._snapshots[snapshot_id]
+
+    # Images --------------------------------------------------------------
+    @_locked
+    def image_create(self, context, values):
+        image = {field: None for field in api.IMAGE_FIELDS}
+        image.update(status='active', min_disk=0, is_public=False,
+                     properties={}, location=None,
+                     created_at=timeutils.utcnow())
+        image.update(copy.deepcopy(values))
+        image['id'] = image['id'] or uuidutils.generate_uuid()
+        self._images[image['id']] = image
+        return image
+
+    @_locked
+    def image_get(self, context, image_id):
+        image = self._images.get(image_id)
+        if image is None or not (image['is_public'] or
+                                 _visible(context, image)):
+            raise exception.ImageNotFound(image_id=image_id)
+        return image
+
+    @_locked
+    def image_get_all(self, context):
+        return [i for i in self._images.values()
+                if i['is_public'] or _visible(context, i)]
+
+    # Volume types --------------------------------------------------------
+    @_locked
+    def volume_type_create(self, context, name, extra_specs=None,
+                           description=None):
+        if any(t['name'] == name for t in self._types.values()):
+            raise exception.InvalidVolumeType(
+                reason=f"a volume type named '{name}' already exists")
+        vtype = {'id': uuidutils.generate_uuid(), 'name': name,
+                 'description': description,
+                 'extra_specs': dict(extra_specs or {})}
+        self._types[vtype['id']] = vtype
+        return vtype
+
+    @_locked
+    def volume_type_get(self, context, type_id):
+        try:
+            return self._types[type_id]
+        except KeyError:
+            raise exception.VolumeTypeNotFound(volume_type=type_id) from None
+
+    @_locked
+    def volume_type_get_by_name(self, context, name):
+        for vtype in self._types.values():
+            if vtype['name'] == name:
+                return vtype
+        raise exception.VolumeTypeNotFound(volume_type=name)
+
+    @_locked
+    def volume_type_get_all(self, context):
+        return sorted(self._types.values(), key=lambda t: t['name'])
+
+    # Quotas --------------------------------------------------------------
+    @_locked
+    def quota_get_all(self, context, project_id):
+        return {res: limit for (proj, res), limit in self._quotas.items()
+                if proj == project_id}
+
+    @_locked
+    def quota_set(self, context, project_id, resource, limit):
+        self._quotas[(project_id, resource)] = limit
+
+    @_locked
+    def quota_usage_get_all(self, context, project_id):
+        return {res: dict(usage) for (proj, res), usage
+                in self._usages.items() if proj == project_id}
+
+    def _count(self, project_id, resource):
+        volumes = [v for v in self._volumes.values()
+                   if v['project_id'] == project_id]
+        snapshots = [s for s in self._snapshots.values()
+                     if s['project_id'] == project_id]
+        type_names = {t['id']: t['name'] for t in self._types.values()}
+        return quota_sync.count(resource, volumes, snapshots, type_names)
+
+    @_locked
+    def quota_reserve(self, context, project_id, deltas, limits, expire):
+        for resource in deltas:
+            if (project_id, resource) not in self._usages:
+                self._usages[(project_id, resource)] = {
+                    'in_use': self._count(project_id, resource),
+                    'reserved': 0}
+        usages = {res: self._usages[(project_id, res)] for res in deltas}
+        quota_sync.check_over(deltas, limits, usages)
+        ids = []
+        for resource, delta in deltas.items():
+            if delta > 0:
+                usages[resource]['reserved'] += delta
+            rid = uuidutils.generate_uuid()
+            self._reservations[rid] = {
+                'id': rid, 'project_id': project_id, 'resource': resource,
+                'delta': delta, 'expire': expire}
+            ids.append(rid)
+        return ids
+
+    def _finish(self, reservations, commit):
+        for rid in reservations or ():
+            res = self._reservations.pop(rid, None)
+            if res is None:
+                continue  # already finished: idempotent
+            usage = self._usages[(res['project_id'], res['resource'])]
+            if res['delta'] > 0:
+                usage['reserved'] = max(0, usage['reserved'] - res['delta'])
+            if commit:
+                usage['in_use'] = max(0, usage['in_use'] + res['delta'])
+
+    @_locked
+    def reservation_commit(self, context, reservations):
+        self._finish(reservations, commit=True)
+
+    @_locked
+    def reservation_rollback(self, context, reservations):
+        self._finish(reservations, commit=False)
+
+    @_locked
+    def reservation_expire(self, context, now):
+        expired = [rid for rid, res in self._reservations.items()
+                   if res['expire'] <= now]
+        self._finish(expired, commit=False)
+        return len(expired)
+
+    @_locked
+    def reservation_get_all(self, context, project_id=None):
+        return [r for r in self._reservations.values()
+                if project_id is None or r['project_id'] == project_id]

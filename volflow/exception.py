@@ -1,0 +1,156 @@
+"""volflow's errors.
+
+Every error raised on purpose is a :class:`VolflowException`. Each class
+carries a message template filled from keyword arguments, as Cinder's
+``CinderException`` does, so a refusal always names the value and the rule
+it broke.
+"""
+
+
+class VolflowException(Exception):
+    """Base of every volflow error.
+
+    Subclasses set ``message`` to a template using the keyword arguments
+    given at raise time. ``code`` is the HTTP-like status a service would
+    map the error to.
+    """
+
+    message = 'An unknown exception occurred.'
+    code = 500
+    #: True for refusals the user caused (bad input, quota): logged without
+    #: a traceback.
+    expected = False
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.message % kwargs
+            except (KeyError, TypeError):
+                # A template/argument mismatch is a programming error; keep
+                # the template rather than hiding the original problem.
+                message = self.message
+        self.msg = str(message)
+        super().__init__(self.msg)
+
+    def __str__(self):
+        return self.msg
+
+
+class Invalid(VolflowException):
+    message = 'Unacceptable parameters.'
+    code = 400
+    expected = True
+
+
+class InvalidInput(Invalid):
+    message = 'Invalid input received: %(reason)s'
+
+
+class InvalidVolumeType(Invalid):
+    message = 'Invalid volume type: %(reason)s'
+
+
+class InvalidAvailabilityZone(Invalid):
+    message = "Availability zone '%(az)s' is invalid."
+
+
+class InvalidSnapshot(Invalid):
+    message = 'Invalid snapshot: %(reason)s'
+
+
+class InvalidVolume(Invalid):
+    message = 'Invalid volume: %(reason)s'
+
+
+class InvalidImage(Invalid):
+    message = 'Invalid image: %(reason)s'
+
+
+class InvalidVolumeMetadata(Invalid):
+    message = 'Invalid metadata: %(reason)s'
+
+
+class InvalidVolumeMetadataSize(Invalid):
+    message = 'Invalid metadata size: %(reason)s'
+
+
+class NotFound(VolflowException):
+    message = 'Resource could not be found.'
+    code = 404
+    expected = True
+
+
+class VolumeNotFound(NotFound):
+    message = 'Volume %(volume_id)s could not be found.'
+
+
+class SnapshotNotFound(NotFound):
+    message = 'Snapshot %(snapshot_id)s could not be found.'
+
+
+class ImageNotFound(NotFound):
+    message = 'Image %(image_id)s could not be found.'
+
+
+class VolumeTypeNotFound(NotFound):
+    message = 'Volume type %(volume_type)s could not be found.'
+
+
+class BackendNotFound(NotFound):
+    message = 'Backend %(backend)s could not be found.'
+
+
+class QuotaError(VolflowException):
+    message = 'Quota exceeded: %(reason)s'
+    code = 413
+    expected = True
+
+
+class VolumeSizeExceedsLimit(QuotaError):
+    message = ('Requested volume size %(size)dG is larger than maximum '
+               'allowed limit %(limit)dG.')
+
+
+class OverQuota(QuotaError):
+    message = 'Quota exceeded for resources: %(overs)s.'
+
+
+class VolumeSizeExceedsAvailableQuota(OverQuota):
+    message = ('Requested volume or snapshot exceeds allowed %(name)s quota. '
+               'Requested %(requested)sG, quota is %(quota)sG and '
+               '%(consumed)sG has been consumed.')
+
+
+class VolumeLimitExceeded(OverQuota):
+    message = ("Maximum number of volumes allowed (%(allowed)d) exceeded for "
+               "quota '%(name)s'.")
+
+
+class SnapshotLimitExceeded(OverQuota):
+    message = ("Maximum number of snapshots allowed (%(allowed)d) exceeded "
+               "for quota '%(name)s'.")
+
+
+class NoValidBackend(VolflowException):
+    message = 'No valid backend was found. %(reason)s'
+    code = 400
+    expected = True
+
+
+class VolumeDriverException(VolflowException):
+    message = 'Volume driver reported an error: %(reason)s'
+
+
+class VolumeBackendAPIException(VolumeDriverException):
+    message = 'Bad or unexpected response from the storage backend: %(data)s'
+
+
+class ConfigError(VolflowException):
+    message = 'Configuration error: %(reason)s'
+    expected = True
+
+
+class Timeout(VolflowException):
+    message = ('Volume %(volume_id)s is still %(status)s after %(timeout)s '
+               'seconds.')

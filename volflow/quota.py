@@ -1,0 +1,131 @@
+"""Quotas: limits, reservations, commits and rollbacks on top of the db.
+
+The flow is Cinder's: reserve before creating anything, commit once the
+record exists, roll back when a later step fails. A reservation that is
+never committed nor rolled back (its process died) expires after
+``reservation_expire`` seconds and is rolled back by :meth:`expire`.
+"""
+
+import datetime
+
+from oslo_config import cfg
+from oslo_utils import timeutils
+
+from volflow import exception
+
+CONF = cfg.CONF
+
+#: Resources with a configured default; per-type ones default to unlimited.
+_DEFAULT_LIMIT_OPTS = {
+    'volumes': 'quota_volumes',
+    'gigabytes': 'quota_gigabytes',
+    'snapshots': 'quota_snapshots',
+}
+
+
+def type_resources(volume_type_name, **deltas):
+    """Add the per-type copies (``volumes_<type>``...) of ``deltas``."""
+    out = dict(deltas)
+    if volume_type_name:
+        for resource, delta in deltas.items():
+            out[f'{resource}_{volume_type_name}'] = delta
+    return out
+
+
+class QuotaEngine:
+    """Quota operations for one database API."""
+
+    def __init__(self, db_api, conf=None):
+        self.db = db_api
+        self.conf = conf or CONF
+
+    def default_limit(self, resource):
+        opt = _DEFAULT_LIMIT_OPTS.get(resource)
+        return getattr(self.conf, opt) if opt else -1
+
+    def limits(self, context, project_id, resources=()):
+        """Return ``{resource: limit}``: explicit limits over defaults."""
+        explicit = self.db.quota_get_all(context, project_id)
+        names = set(_DEFAULT_LIMIT_OPTS) | set(resources) | set(explicit)
+        return {name: explicit.get(name, self.default_limit(name))
+                for name in names}
+
+    def summary(self, context, project_id):
+        """``{resource: {'limit', 'in_use', 'reserved'}}`` for quota-show."""
+        usages = self.db.quota_usage_get_all(context, project_id)
+        limits = self.limits(context, project_id, usages)
+        return {name: {'limit': limit,
+                       'in_use': usages.get(name, {}).get('in_use', 0),
+                       'reserved': usages.get(name, {}).get('reserved', 0)}
+                for name, limit in sorted(limits.items())}
+
+    def update(self, context, project_id, resource, limit):
+        if limit < -1:
+            raise exception.InvalidInput(
+                reason=(f"Quota limit '{limit}' for {resource} must be -1 "
+                        f"(unlimited) or greater"))
+        self.db.quota_set(context, project_id, resource, limit)
+
+    def check_volume_size(self, size):
+        """Enforce ``per_volume_size_limit``."""
+        limit = self.conf.per_volume_size_limit
+        if limit >= 0 and size > limit:
+            raise exception.VolumeSizeExceedsLimit(size=size, limit=limit)
+
+    def reserve(self, context, project_id, deltas):
+        """Reserve ``deltas`` for the project; return the reservation ids.
+
+        Raises the specific :class:`~volflow.exception.OverQuota` subclass
+        Cinder raises for the first resource over its limit.
+        """
+        expire = timeutils.utcnow() + datetime.timedelta(
+            seconds=self.conf.reservation_expire)
+        limits = self.limits(context, project_id, deltas)
+        try:
+            return self.db.quota_reserve(context, project_id, deltas,
+                                         limits, expire)
+        except exception.OverQuota as exc:
+            raise over_quota_error(exc, deltas) from None
+
+    def commit(self, context, reservations):
+        self.db.reservation_commit(context, reservations)
+
+    def rollback(self, context, reservations):
+        self.db.reservation_rollback(context, reservations)
+
+    def release(self, context, project_id, deltas):
+        """Give back committed usage: a negative reservation, committed."""
+        negative = {res: -delta for res, delta in deltas.items()}
+        reservations = self.db.quota_reserve(
+            context, project_id, negative, {},
+            timeutils.utcnow() + datetime.timedelta(
+                seconds=self.conf.reservation_expire))
+        self.db.reservation_commit(context, reservations)
+
+    def expire(self, context):
+        """Roll back reservations past their expiry; return how many."""
+        return self.db.reservation_expire(context, timeutils.utcnow())
+
+
+def over_quota_error(exc, deltas):
+    """Map a raw ``OverQuota`` to the error Cinder reports for it."""
+    overs = exc.kwargs.get('over_list', [])
+    usages = exc.kwargs.get('usages', {})
+    quotas = exc.kwargs.get('quotas', {})
+
+    def consumed(name):
+        return usages[name]['in_use'] + usages[name]['reserved']
+
+    for name in overs:
+        if name.startswith('gigabytes'):
+            return exception.VolumeSizeExceedsAvailableQuota(
+                name=name, requested=deltas[name], quota=quotas[name],
+                consumed=consumed(name))
+    for name in overs:
+        if name.startswith('volumes'):
+            return exception.VolumeLimitExceeded(allowed=quotas[name],
+                                                 name=name)
+        if name.startswith('snapshots'):
+            return exception.SnapshotLimitExceeded(allowed=quotas[name],
+                                                   name=name)
+    return exc
