@@ -15,6 +15,7 @@ from volflow.conf import quota
 from volflow.conf import taskflow
 
 CONF = cfg.CONF
+_loaded = False
 
 _MODULES = (core, quota, backend, taskflow)
 
@@ -30,8 +31,10 @@ def load(args=None, config_files=None):
     :param config_files: configuration files to read, in order.
     :returns: :data:`CONF`.
     """
-    if not CONF._args and not CONF.config_file:
+    global _loaded
+    if not _loaded:
         CONF(args=list(args or []), project='volflow',
              default_config_files=list(config_files or []),
              default_config_dirs=[])
+        _loaded = True
     return CONF

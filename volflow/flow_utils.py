@@ -1,0 +1,128 @@
+"""What every volflow flow shares: the task base, the log listener and
+how engines are loaded and run.
+
+The listener logs through the *caller's* logger: oslo.log's default levels
+mute ``taskflow`` to WARN, so a listener logging as ``taskflow`` would hide
+every transition an operator asked for with ``--debug``.
+"""
+
+import logging as std_logging
+import os
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import strutils
+import taskflow.engines
+from taskflow import exceptions as taskflow_exceptions
+from taskflow import formatters
+from taskflow.listeners import logging as logging_listener
+from taskflow import task
+
+from volflow import exception
+from volflow import executor
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def _make_task_name(cls, addons=None):
+    """``<module>.<Class>;<addons>``: stable, so resume can match it."""
+    name = '.'.join([cls.__module__, cls.__name__])
+    if addons:
+        name = f"{name};{', '.join(addons)}"
+    return name
+
+
+class VolflowTask(task.Task):
+    """Base of volflow's tasks: a deterministic name, Cinder style."""
+
+    def __init__(self, addons=None, **kwargs):
+        super().__init__(_make_task_name(self.__class__, addons), **kwargs)
+
+
+class _RefusalFormatter(formatters.FailureFormatter):
+    """Formats expected refusals (bad input, quota) in one line.
+
+    They are the user's mistake, not the service's: no traceback and no
+    tree of predecessors.
+    """
+
+    def format(self, fail, atom_matcher):
+        exc = fail.exception
+        if getattr(exc, 'expected', False) and fail.check(
+                exception.VolflowException):
+            return (None, f'Failure: {type(exc).__name__}: '
+                          f'{fail.exception_str}')
+        return super().format(fail, atom_matcher)
+
+
+class _MaskingLogger:
+    """Masks secrets in every line before it reaches the real logger.
+
+    taskflow's own masking applies to failure details only; success lines
+    carry task results verbatim. Everything goes through oslo.utils'
+    ``mask_password`` here.
+    """
+
+    def __init__(self, logger):
+        self._logger = logger
+
+    def isEnabledFor(self, level):
+        return self._logger.isEnabledFor(level)
+
+    def log(self, level, msg, *args, **kwargs):
+        if not self._logger.isEnabledFor(level):
+            return
+        text = msg % args if args else msg
+        self._logger.log(level, '%s', strutils.mask_password(text), **kwargs)
+
+
+class DynamicLogListener(logging_listener.DynamicLoggingListener):
+    """Logs every task and flow transition of one engine.
+
+    Normal transitions at DEBUG; failures, reverts and retries at WARNING
+    with the failure and its traceback, except expected refusals, which are
+    one line without a traceback. Secrets are masked in every line.
+    """
+
+    def __init__(self, engine, logger=None, **kwargs):
+        logger = logger or LOG
+        if hasattr(logger, 'logger'):  # an oslo.log KeywordArgumentAdapter
+            logger = logger.logger
+        super().__init__(engine, log=_MaskingLogger(logger),
+                         failure_level=std_logging.WARNING,
+                         level=std_logging.DEBUG,
+                         fail_formatter=_RefusalFormatter(engine), **kwargs)
+
+
+def load_engine(flow, store, conf=None, **options):
+    """Load ``flow`` with the configured engine type, not yet run.
+
+    A parallel engine always gets the process-wide executor: taskflow's
+    parallel engine building an executor of its own spends about a second
+    per run waiting on its idle workers.
+    """
+    conf = conf or CONF
+    kind = conf.taskflow.engine
+    if kind == 'parallel':
+        options.setdefault('executor', executor.get_executor())
+    return taskflow.engines.load(flow, store=store, engine=kind, **options)
+
+
+def run_engine(engine, logger=None):
+    """Run a loaded engine under the :class:`DynamicLogListener`.
+
+    The first failure is re-raised as itself (taskflow wraps several
+    failures into ``WrappedFailure``; the first cause is what the user
+    needs to see).
+    """
+    with DynamicLogListener(engine, logger=logger):
+        try:
+            engine.run()
+        except taskflow_exceptions.WrappedFailure as wrapped:
+            wrapped[0].reraise()
+
+
+def debug_dump(text):
+    """Collapse a multi-line message into one line for stderr."""
+    return ' '.join(text.split(os.linesep))

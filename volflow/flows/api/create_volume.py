@@ -1,0 +1,325 @@
+"""The API side of creating a volume.
+
+ExtractVolumeRequestTask -> QuotaReserveTask -> EntryCreateTask ->
+QuotaCommitTask -> VolumeCastTask.
+
+Why this order: quota is reserved *before* the volume row exists. A usage
+row that does not exist yet is created from a live count of the project's
+volumes; if the row were inserted first, that count would include it and
+the reservation would count it a second time (Cinder bug 1587376, fixed the
+same way in its manage-existing flow).
+
+What a failure leaves behind, task by task (taskflow reverts every task
+that ran, in reverse order, including the one that failed):
+
+* ExtractVolumeRequestTask fails: nothing was done, nothing to undo.
+* QuotaReserveTask fails (over quota): nothing was reserved.
+* EntryCreateTask fails: the reservation is rolled back.
+* QuotaCommitTask fails: the row is destroyed, the reservation rolled back.
+* VolumeCastTask cannot hand the volume to the scheduler: the volume is set
+  to ``error`` with the reason and, like every ``error`` volume, stays
+  counted against quota until it is deleted. Nothing is reverted, so
+  nothing is left in ``creating`` (Cinder releases the quota there and
+  leaves the row in ``creating``).
+
+Once QuotaCommitTask has committed it sets ``optional_args
+['is_quota_committed']``; the reverts of the reserve and entry tasks then
+leave the committed state to QuotaCommitTask's compensating release.
+"""
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+from taskflow.patterns import linear_flow
+from taskflow.types import failure as ft
+
+from volflow import conf as volflow_conf
+from volflow import exception
+from volflow import flow_utils
+from volflow.flows.api import _validation
+from volflow import quota
+
+LOG = logging.getLogger(__name__)
+
+ACTION = 'volume:create'
+
+
+class ExtractVolumeRequestTask(flow_utils.VolflowTask):
+    """Validates the request and resolves what it refers to.
+
+    Sources are exclusive; the size may be inherited from a source and may
+    not be smaller than it; the type comes from the request, else the
+    source volume, else the snapshot, else the image's ``volume_type``
+    property, else ``default_volume_type``; the zone must be one the
+    backends offer (or fall back to the default when allowed).
+    """
+
+    default_provides = frozenset(['size', 'snapshot_id', 'source_volid',
+                                  'volume_type', 'volume_type_id',
+                                  'availability_zones', 'multiattach',
+                                  'qos_specs'])
+
+    def __init__(self, image_service, availability_zones, db_api, conf,
+                 **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.image_service = image_service
+        self.availability_zones = availability_zones
+        self.db = db_api
+        self.conf = conf
+
+    def _volume_type(self, context, volume_type, snapshot, source_volume,
+                     image):
+        if isinstance(volume_type, dict):
+            return volume_type
+        if volume_type:
+            try:
+                return self.db.volume_type_get(context, volume_type)
+            except exception.VolumeTypeNotFound:
+                return self.db.volume_type_get_by_name(context, volume_type)
+        for source in (source_volume, snapshot):
+            if source and source.get('volume_type_id'):
+                return self.db.volume_type_get(context,
+                                               source['volume_type_id'])
+        image_type = ((image or {}).get('properties') or {}).get(
+            'volume_type')
+        if image_type:
+            return self.db.volume_type_get_by_name(context, image_type)
+        return self.db.volume_type_get_by_name(context,
+                                               self.conf.default_volume_type)
+
+    def _source_az(self, context, snapshot, source_volume):
+        if snapshot:
+            try:
+                return self.db.volume_get(
+                    context, snapshot['volume_id'])['availability_zone']
+            except exception.VolumeNotFound:
+                return None
+        if source_volume:
+            return source_volume['availability_zone']
+        return None
+
+    def _availability_zones(self, context, availability_zone, volume_type,
+                            snapshot, source_volume):
+        known = set(self.availability_zones)
+        type_azs = _validation.type_availability_zones(volume_type)
+        if type_azs:
+            known &= set(type_azs)
+            if not known:
+                raise exception.InvalidInput(
+                    reason=(f"Volume type '{volume_type['name']}' allows "
+                            f"availability zones {sorted(type_azs)}, none of "
+                            f"which exists"))
+        source_az = self._source_az(context, snapshot, source_volume)
+        if availability_zone is None:
+            availability_zone = source_az
+        if availability_zone is None and not type_azs:
+            availability_zone = (self.conf.default_availability_zone or
+                                 self.conf.storage_availability_zone)
+        if availability_zone is not None and availability_zone not in known:
+            if not self.conf.allow_availability_zone_fallback:
+                raise exception.InvalidAvailabilityZone(az=availability_zone)
+            fallback = (self.conf.default_availability_zone or
+                        self.conf.storage_availability_zone)
+            LOG.warning('Availability zone %(az)s is invalid; falling back '
+                        'to %(fallback)s.',
+                        {'az': availability_zone, 'fallback': fallback})
+            availability_zone = fallback
+        if (self.conf.cloned_volume_same_az and source_az and
+                availability_zone != source_az):
+            what = 'snapshot' if snapshot else 'source volume'
+            raise exception.InvalidInput(
+                reason=(f"Volume must be in the same availability zone as "
+                        f"the {what} ({source_az}), not "
+                        f"'{availability_zone}'"))
+        return [availability_zone] if availability_zone else sorted(known)
+
+    def execute(self, context, size, snapshot, image_id, source_volume,
+                availability_zone, volume_type, metadata):
+        _validation.check_exclusive_sources(snapshot, image_id,
+                                            source_volume)
+        _validation.check_source_status(snapshot, source_volume)
+        _validation.check_metadata(metadata)
+        size = _validation.extract_size(size, snapshot, source_volume)
+        image = None
+        if image_id:
+            image = self.image_service.show(context, image_id)
+            _validation.check_image(image, size)
+        vtype = self._volume_type(context, volume_type, snapshot,
+                                  source_volume, image)
+        _validation.check_type_size(vtype, size)
+        azs = self._availability_zones(context, availability_zone, vtype,
+                                       snapshot, source_volume)
+        return {
+            'size': size,
+            'snapshot_id': snapshot['id'] if snapshot else None,
+            'source_volid': source_volume['id'] if source_volume else None,
+            'volume_type': vtype,
+            'volume_type_id': vtype['id'],
+            'availability_zones': azs,
+            'multiattach': _validation.is_multiattach(vtype),
+            'qos_specs': None,
+        }
+
+
+class QuotaReserveTask(flow_utils.VolflowTask):
+    """Checks the per-volume limit and reserves the project's quota."""
+
+    default_provides = frozenset(['reservations'])
+
+    def __init__(self, quota_engine, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.quota = quota_engine
+
+    def execute(self, context, size, volume_type, optional_args):
+        self.quota.check_volume_size(size)
+        deltas = quota.type_resources(volume_type['name'], volumes=1,
+                                      gigabytes=size)
+        return {'reservations': self.quota.reserve(
+            context, context.project_id, deltas)}
+
+    def revert(self, context, result, optional_args, **kwargs):
+        if isinstance(result, ft.Failure):
+            return  # nothing was reserved
+        if optional_args.get('is_quota_committed'):
+            return  # QuotaCommitTask's revert owns the committed usage
+        self.quota.rollback(context, result['reservations'])
+
+
+class EntryCreateTask(flow_utils.VolflowTask):
+    """Inserts the volume row, status ``creating``."""
+
+    default_provides = frozenset(['volume_id', 'volume',
+                                  'volume_properties'])
+
+    def __init__(self, db_api, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.db = db_api
+
+    def execute(self, context, optional_args, name, description, metadata,
+                size, snapshot_id, source_volid, image_id, volume_type_id,
+                availability_zones, multiattach, volume_uuid=None):
+        volume_id = volume_uuid or uuidutils.generate_uuid()
+        try:
+            # Resumed after a crash: the row may exist already.
+            volume = self.db.volume_get(context, volume_id)
+        except exception.VolumeNotFound:
+            volume = self.db.volume_create(context, {
+                'id': volume_id,
+                'name': name,
+                'description': description,
+                'size': size,
+                'status': 'creating',
+                'project_id': context.project_id,
+                'user_id': context.user_id,
+                'volume_type_id': volume_type_id,
+                'availability_zone': (availability_zones[0]
+                                      if len(availability_zones) == 1
+                                      else None),
+                'snapshot_id': snapshot_id,
+                'source_volid': source_volid,
+                'image_id': image_id,
+                'metadata': dict(metadata or {}),
+                'multiattach': multiattach,
+            })
+        properties = {key: volume[key] for key in (
+            'size', 'project_id', 'user_id', 'volume_type_id',
+            'availability_zone', 'snapshot_id', 'source_volid', 'image_id',
+            'multiattach', 'status')}
+        return {'volume_id': volume['id'], 'volume': volume,
+                'volume_properties': properties}
+
+    def revert(self, context, result, optional_args, **kwargs):
+        if isinstance(result, ft.Failure):
+            return  # no row was made
+        if optional_args.get('is_quota_committed'):
+            return  # a committed volume is errored, not destroyed
+        try:
+            self.db.volume_destroy(context, result['volume_id'])
+        except exception.VolumeNotFound:
+            pass  # already gone: reverts are idempotent
+
+
+class QuotaCommitTask(flow_utils.VolflowTask):
+    """Commits the reservations: the volume now counts against quota."""
+
+    def __init__(self, quota_engine, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.quota = quota_engine
+
+    def execute(self, context, reservations, volume_properties,
+                optional_args):
+        self.quota.commit(context, reservations)
+        optional_args['is_quota_committed'] = True
+        return volume_properties
+
+    def revert(self, context, result, volume_type, optional_args,
+               **kwargs):
+        if isinstance(result, ft.Failure):
+            return  # the commit itself failed: the reserve task rolls back
+        if not optional_args.get('is_quota_committed'):
+            return
+        self.quota.release(context, context.project_id, quota.type_resources(
+            volume_type['name'], volumes=1, gigabytes=result['size']))
+        optional_args['is_quota_committed'] = False
+
+
+class VolumeCastTask(flow_utils.VolflowTask):
+    """Hands the volume to the scheduler.
+
+    A cast that fails leaves the volume ``error`` with the reason instead of
+    reverting: it is counted against quota until it is deleted, as every
+    ``error`` volume is, and no row is left in ``creating``.
+    """
+
+    def __init__(self, scheduler_rpcapi, volume_rpcapi, db_api, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.scheduler_rpcapi = scheduler_rpcapi
+        self.volume_rpcapi = volume_rpcapi
+        self.db = db_api
+
+    def execute(self, context, volume, volume_id, volume_properties,
+                volume_type, snapshot_id, source_volid, image_id,
+                availability_zones):
+        request_spec = {
+            'volume_id': volume_id,
+            'volume_properties': volume_properties,
+            'volume_type': volume_type,
+            'snapshot_id': snapshot_id,
+            'source_volid': source_volid,
+            'image_id': image_id,
+            'availability_zones': availability_zones,
+        }
+        try:
+            self.scheduler_rpcapi.create_volume(
+                context, volume, snapshot_id=snapshot_id, image_id=image_id,
+                request_spec=request_spec, filter_properties={})
+        except Exception as exc:
+            reason = f'Could not hand the volume to the scheduler: {exc}'
+            LOG.error('Volume %(id)s: %(reason)s',
+                      {'id': volume_id, 'reason': reason})
+            self.db.volume_update(context, volume_id,
+                                  {'status': 'error', 'reason': reason})
+
+
+def get_flow(db_api, image_service_api, availability_zones, create_what,
+             scheduler_rpcapi=None, volume_rpcapi=None, conf=None):
+    """Build the API flow and return its engine, loaded but not run.
+
+    :param create_what: the store: ``context``, ``raw_size``, ``name``,
+        ``description``, ``snapshot``, ``image_id``, ``raw_volume_type``,
+        ``metadata``, ``raw_availability_zone``, ``source_volume``,
+        ``optional_args`` and optionally ``volume_uuid``.
+    """
+    conf = conf or volflow_conf.CONF
+    quota_engine = quota.QuotaEngine(db_api, conf)
+    flow = linear_flow.Flow('volume_create_api')
+    flow.add(ExtractVolumeRequestTask(
+        image_service_api, availability_zones, db_api, conf,
+        rebind={'size': 'raw_size',
+                'availability_zone': 'raw_availability_zone',
+                'volume_type': 'raw_volume_type'}))
+    flow.add(QuotaReserveTask(quota_engine),
+             EntryCreateTask(db_api),
+             QuotaCommitTask(quota_engine))
+    if scheduler_rpcapi and volume_rpcapi:
+        flow.add(VolumeCastTask(scheduler_rpcapi, volume_rpcapi, db_api))
+    return flow_utils.load_engine(flow, create_what, conf=conf)

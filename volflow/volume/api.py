@@ -1,0 +1,183 @@
+"""The volume API: what a service or the command line calls.
+
+:meth:`API.create` builds the API flow's store from Cinder's arguments,
+runs the flow under :class:`volflow.flow_utils.DynamicLogListener` and
+returns the volume as the flow leaves it (``creating``, or ``error`` when
+it could not be handed to the scheduler).
+"""
+
+import os
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from volflow import db
+from volflow import exception
+from volflow import flow_utils
+from volflow.flows.api import create_volume
+from volflow.image import fake as fake_image
+from volflow import quota
+from volflow import rpc
+from volflow.volume import backends
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+#: Statuses a volume may be deleted from without ``force``.
+DELETABLE = ('available', 'error')
+
+
+class API:
+    """Create, read, wait for and delete volumes and snapshots.
+
+    Every collaborator may be injected; ``None`` takes the configured
+    default (the database of ``[database] connection``, the file-backed
+    image service, the rpc apis of the configured transport).
+    """
+
+    def __init__(self, db_api=None, image_service=None,
+                 scheduler_rpcapi=None, volume_rpcapi=None, conf=None):
+        self.conf = conf or CONF
+        self.db = db_api or db.get_api(conf=self.conf)
+        self.image_service = image_service or fake_image.FakeImageService(
+            self.db, os.path.join(self.conf.state_path, 'images'))
+        if scheduler_rpcapi is None and volume_rpcapi is None:
+            scheduler_rpcapi, volume_rpcapi = rpc.get_rpcapis(
+                self.db, self.image_service, self.conf)
+        self.scheduler_rpcapi = scheduler_rpcapi
+        self.volume_rpcapi = volume_rpcapi
+        self.quota = quota.QuotaEngine(self.db, self.conf)
+
+    # Volumes -------------------------------------------------------------
+    def create(self, context, size, name, description, snapshot=None,
+               image_id=None, volume_type=None, metadata=None,
+               availability_zone=None, source_volume=None):
+        """Run the API flow; return the new volume (``creating``)."""
+        if isinstance(snapshot, str):
+            snapshot = self.get_snapshot(context, snapshot)
+        if isinstance(source_volume, str):
+            source_volume = self.get(context, source_volume)
+        create_what = {
+            'context': context,
+            'raw_size': size,
+            'name': name,
+            'description': description,
+            'snapshot': snapshot,
+            'image_id': image_id,
+            'raw_volume_type': volume_type,
+            'metadata': metadata,
+            'raw_availability_zone': availability_zone,
+            'source_volume': source_volume,
+            'optional_args': {'is_quota_committed': False},
+        }
+        engine = create_volume.get_flow(
+            self.db, self.image_service,
+            backends.availability_zones(self.conf), create_what,
+            scheduler_rpcapi=self.scheduler_rpcapi,
+            volume_rpcapi=self.volume_rpcapi, conf=self.conf)
+        flow_utils.run_engine(engine, logger=LOG)
+        volume = engine.storage.fetch('volume')
+        return self.db.volume_get(context, volume['id'])
+
+    def get(self, context, volume_id):
+        return self.db.volume_get(context, volume_id)
+
+    def get_all(self, context, filters=None):
+        return self.db.volume_get_all(context, filters)
+
+    def wait(self, context, volume_id, timeout):
+        """Return the volume once it has left ``creating``.
+
+        Raises :class:`~volflow.exception.Timeout` after ``timeout``
+        seconds.
+        """
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            volume = self.db.volume_get(context, volume_id)
+            if volume['status'] != 'creating':
+                return volume
+            if time.monotonic() >= deadline:
+                raise exception.Timeout(volume_id=volume_id,
+                                        status=volume['status'],
+                                        timeout=timeout)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    def delete(self, context, volume_id, force=False):
+        """Delete a volume and give its quota back.
+
+        Allowed from ``available`` and ``error``; with ``force`` an admin
+        may delete from any status. A volume with snapshots is refused.
+        """
+        volume = self.db.volume_get(context, volume_id)
+        if force and not context.is_admin:
+            raise exception.InvalidInput(
+                reason='Only an admin may force the deletion of a volume')
+        if self.db.snapshot_get_all(context.elevated(), volume_id):
+            raise exception.InvalidVolume(
+                reason=(f"Volume {volume_id} still has snapshots; delete "
+                        f"them first"))
+        expected = None if force else {'status': DELETABLE}
+        if not force and volume['status'] not in DELETABLE:
+            raise exception.InvalidVolume(
+                reason=(f"Volume {volume_id} status must be one of "
+                        f"{', '.join(DELETABLE)}, not '{volume['status']}'"))
+        volume = self.db.volume_update(context, volume_id,
+                                       {'status': 'deleting'},
+                                       expected=expected)
+        if volume['host'] and self.volume_rpcapi is not None:
+            self.volume_rpcapi.delete_volume(context, volume)
+        else:
+            finish_delete(self.db, self.quota, context, volume)
+
+    # Snapshots -----------------------------------------------------------
+    def create_snapshot(self, context, volume_id, name=None,
+                        description=None):
+        """Snapshot an ``available`` volume; return the snapshot."""
+        volume = self.db.volume_get(context, volume_id)
+        if volume['status'] != 'available':
+            raise exception.InvalidVolume(
+                reason=(f"Volume {volume_id} status must be 'available' to "
+                        f"snapshot it, not '{volume['status']}'"))
+        deltas = {'snapshots': 1}
+        if not self.conf.no_snapshot_gb_quota:
+            deltas['gigabytes'] = volume['size']
+        deltas = quota.type_resources(volume['volume_type'], **deltas)
+        reservations = self.quota.reserve(context, volume['project_id'],
+                                          deltas)
+        try:
+            snapshot = self.db.snapshot_create(context, {
+                'volume_id': volume_id, 'volume_size': volume['size'],
+                'name': name, 'description': description,
+                'status': 'creating', 'project_id': volume['project_id'],
+                'user_id': context.user_id,
+                'volume_type_id': volume['volume_type_id']})
+            try:
+                if volume['host'] and self.volume_rpcapi is not None:
+                    self.volume_rpcapi.create_snapshot(context, volume,
+                                                       snapshot)
+                snapshot = self.db.snapshot_update(
+                    context, snapshot['id'], {'status': 'available'})
+            except Exception:
+                self.db.snapshot_destroy(context, snapshot['id'])
+                raise
+        except Exception:
+            self.quota.rollback(context, reservations)
+            raise
+        self.quota.commit(context, reservations)
+        return snapshot
+
+    def get_snapshot(self, context, snapshot_id):
+        return self.db.snapshot_get(context, snapshot_id)
+
+    def get_all_snapshots(self, context):
+        return self.db.snapshot_get_all(context)
+
+
+def finish_delete(db_api, quota_engine, context, volume):
+    """Give back a deleted volume's quota and remove its row."""
+    quota_engine.release(context, volume['project_id'], quota.type_resources(
+        volume['volume_type'], volumes=1, gigabytes=volume['size']))
+    db_api.volume_destroy(context, volume['id'])

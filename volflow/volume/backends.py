@@ -1,0 +1,73 @@
+"""The storage backends this deployment has, from configuration.
+
+With ``[DEFAULT] enabled_backends`` unset there is exactly one backend,
+``local``: the file driver storing volumes under ``$state_path/volumes``,
+``volume_backend_name = local``, in ``storage_availability_zone``. Setting
+``enabled_backends`` replaces it with the sections listed.
+"""
+
+import os
+
+from oslo_config import cfg
+
+from volflow.conf import backend as backend_conf
+from volflow import exception
+
+CONF = cfg.CONF
+
+LOCAL = 'local'
+
+
+def _local(conf):
+    return {
+        'name': LOCAL,
+        'volume_driver': 'file',
+        'volume_backend_name': LOCAL,
+        'availability_zone': conf.storage_availability_zone,
+        'total_capacity_gb': 1000,
+        'reserved_percentage': 0,
+        'thin_provisioning_support': True,
+        'max_over_subscription_ratio': 1.0,
+        'volumes_dir': os.path.join(conf.state_path, 'volumes'),
+        'fake_latency': 0.0,
+        'fake_failure_rate': 0.0,
+    }
+
+
+def _from_section(conf, name):
+    section = backend_conf.register_backend(conf, name)
+    return {
+        'name': name,
+        'volume_driver': section.volume_driver,
+        'volume_backend_name': section.volume_backend_name or name,
+        'availability_zone': (section.backend_availability_zone or
+                              conf.storage_availability_zone),
+        'total_capacity_gb': section.total_capacity_gb,
+        'reserved_percentage': section.reserved_percentage,
+        'thin_provisioning_support': section.thin_provisioning_support,
+        'max_over_subscription_ratio': section.max_over_subscription_ratio,
+        'volumes_dir': (section.volumes_dir or
+                        os.path.join(conf.state_path, 'volumes', name)),
+        'fake_latency': section.fake_latency,
+        'fake_failure_rate': section.fake_failure_rate,
+    }
+
+
+def get_backends(conf=None):
+    """Return the configured backends, as dicts, in configuration order."""
+    conf = conf or CONF
+    if not conf.enabled_backends:
+        return [_local(conf)]
+    return [_from_section(conf, name) for name in conf.enabled_backends]
+
+
+def get_backend(name, conf=None):
+    for backend in get_backends(conf):
+        if backend['name'] == name:
+            return backend
+    raise exception.BackendNotFound(backend=name)
+
+
+def availability_zones(conf=None):
+    """The zones the backends offer."""
+    return sorted({b['availability_zone'] for b in get_backends(conf)})
