@@ -6,8 +6,8 @@ mute ``taskflow`` to WARN, so a listener logging as ``taskflow`` would hide
 every transition an operator asked for with ``--debug``.
 """
 
+import contextlib
 import logging as std_logging
-import os
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -20,6 +20,7 @@ from taskflow import task
 
 from volflow import exception
 from volflow import executor
+from volflow import timing
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -116,13 +117,14 @@ def run_engine(engine, logger=None):
     failures into ``WrappedFailure``; the first cause is what the user
     needs to see).
     """
-    with DynamicLogListener(engine, logger=logger):
+    listeners = [DynamicLogListener(engine, logger=logger)]
+    timings = timing.collector()
+    if timings is not None:
+        listeners.append(timing.TimingListener(engine, timings))
+    with contextlib.ExitStack() as stack:
+        for listener in listeners:
+            stack.enter_context(listener)
         try:
             engine.run()
         except taskflow_exceptions.WrappedFailure as wrapped:
             wrapped[0].reraise()
-
-
-def debug_dump(text):
-    """Collapse a multi-line message into one line for stderr."""
-    return ' '.join(text.split(os.linesep))

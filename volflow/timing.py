@@ -1,0 +1,81 @@
+"""Per-task timings, from taskflow's own DurationListener.
+
+:class:`TimingListener` is taskflow's ``DurationListener`` feeding a
+process-wide :class:`Timings` collector instead of writing each duration
+into flow storage (a storage write per task is most of a task's cost on
+taskflow's in-memory backend). ``volflow create --timings`` turns it on
+and prints the table at the end.
+"""
+
+import threading
+
+from taskflow.engines.action_engine import compiler
+from taskflow.listeners import timing
+
+
+class Timings:
+    """Thread-safe durations in seconds, by flow or task name."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._samples = {}
+
+    def add(self, kind, name, seconds):
+        with self._lock:
+            self._samples.setdefault((kind, name), []).append(seconds)
+
+    def rows(self):
+        """``[(kind, name, count, mean_ms, max_ms)]`` in first-seen order."""
+        with self._lock:
+            items = list(self._samples.items())
+        return [(kind, name, len(values),
+                 1000.0 * sum(values) / len(values), 1000.0 * max(values))
+                for (kind, name), values in items]
+
+    def format(self):
+        """The table ``volflow create --timings`` prints."""
+        rows = self.rows()
+        width = max([len(_short(name)) for _k, name, *_ in rows] + [4])
+        lines = [f"{'what':<{width}}  {'runs':>5}  {'mean ms':>9}  "
+                 f"{'max ms':>9}"]
+        for kind, name, count, mean, peak in rows:
+            label = _short(name) if kind == compiler.TASK else f'[{name}]'
+            lines.append(f'{label:<{width}}  {count:>5}  {mean:>9.2f}  '
+                         f'{peak:>9.2f}')
+        return '\n'.join(lines)
+
+
+def _short(name):
+    """``volflow.flows.api.create_volume.QuotaReserveTask;...`` -> class."""
+    return name.split(';')[0].rsplit('.', 1)[-1]
+
+
+class TimingListener(timing.DurationListener):
+    """taskflow's duration listener, recording into :class:`Timings`."""
+
+    def __init__(self, engine, timings):
+        super().__init__(engine)
+        self._timings = timings
+
+    def _record_ending(self, timer, item_type, item_name, state):
+        self._timings.add(item_type, item_name, timer.elapsed())
+
+
+_COLLECTOR = None
+
+
+def enable():
+    """Start collecting timings in this process; return the collector."""
+    global _COLLECTOR
+    _COLLECTOR = Timings()
+    return _COLLECTOR
+
+
+def disable():
+    global _COLLECTOR
+    _COLLECTOR = None
+
+
+def collector():
+    """The active collector, or None when timings are off."""
+    return _COLLECTOR
