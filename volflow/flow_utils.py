@@ -8,6 +8,7 @@ every transition an operator asked for with ``--debug``.
 
 import contextlib
 import logging as std_logging
+import traceback
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -71,11 +72,21 @@ class _MaskingLogger:
     def isEnabledFor(self, level):
         return self._logger.isEnabledFor(level)
 
-    def log(self, level, msg, *args, **kwargs):
+    def log(self, level, msg, *args, exc_info=None, **kwargs):
         if not self._logger.isEnabledFor(level):
             return
-        text = msg % args if args else msg
-        self._logger.log(level, '%s', strutils.mask_password(text), **kwargs)
+        text = strutils.mask_password(msg % args if args else msg)
+        if not exc_info:
+            self._logger.log(level, '%s', text, **kwargs)
+            return
+        # A handler would format the traceback after us, unmasked: format
+        # it here, masked, as the record's cached exc_text.
+        record = self._logger.makeRecord(
+            self._logger.name, level, '(taskflow listener)', 0, '%s',
+            (text,), exc_info)
+        record.exc_text = strutils.mask_password(
+            ''.join(traceback.format_exception(*exc_info)).rstrip('\n'))
+        self._logger.handle(record)
 
 
 class DynamicLogListener(logging_listener.DynamicLoggingListener):
@@ -127,4 +138,4 @@ def run_engine(engine, logger=None):
         try:
             engine.run()
         except taskflow_exceptions.WrappedFailure as wrapped:
-            wrapped[0].reraise()
+            next(iter(wrapped)).reraise()

@@ -221,13 +221,13 @@ class FakeAPI(api.API):
 
     @_locked
     def quota_reserve(self, context, project_id, deltas, limits, expire):
-        for resource in deltas:
-            if (project_id, resource) not in self._usages:
-                self._usages[(project_id, resource)] = {
-                    'in_use': self._count(project_id, resource),
-                    'reserved': 0}
-        usages = {res: self._usages[(project_id, res)] for res in deltas}
+        usages = {
+            res: self._usages.get((project_id, res)) or {
+                'in_use': self._count(project_id, res), 'reserved': 0}
+            for res in deltas}
         quota_sync.check_over(deltas, limits, usages)
+        for res, usage in usages.items():
+            self._usages[(project_id, res)] = usage
         ids = []
         for resource, delta in deltas.items():
             if delta > 0:

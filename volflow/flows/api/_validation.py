@@ -5,6 +5,8 @@ check raises a :mod:`volflow.exception` error naming the value and the
 rule.
 """
 
+import re
+
 from volflow import exception
 
 #: Largest size accepted, in GB: the volumes.size column is a 32-bit int.
@@ -46,8 +48,8 @@ def _as_size(size):
         return None
     if isinstance(size, int):
         return size
-    if isinstance(size, str) and size.strip().lstrip('-').isdigit():
-        return int(size.strip())
+    if isinstance(size, str) and re.fullmatch(r'\s*-?[0-9]+\s*', size):
+        return int(size)
     return None
 
 

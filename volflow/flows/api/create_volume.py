@@ -119,6 +119,8 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
                 raise exception.InvalidAvailabilityZone(az=availability_zone)
             fallback = (self.conf.default_availability_zone or
                         self.conf.storage_availability_zone)
+            if fallback not in known:
+                raise exception.InvalidAvailabilityZone(az=availability_zone)
             LOG.warning('Availability zone %(az)s is invalid; falling back '
                         'to %(fallback)s.',
                         {'az': availability_zone, 'fallback': fallback})

@@ -1,0 +1,227 @@
+"""volflow.flow_utils: task names, engines and the DynamicLogListener."""
+
+import logging
+
+from oslo_log import log as oslo_logging
+import pytest
+from taskflow.engines.action_engine import engine as action_engine
+from taskflow.patterns import linear_flow
+from taskflow.patterns import unordered_flow
+
+from volflow import conf as volflow_conf
+from volflow import exception
+from volflow import executor
+from volflow import flow_utils
+
+LOGGER = 'tests.flow_utils'
+
+
+@pytest.fixture
+def conf_override():
+    conf = volflow_conf.load()
+    done = []
+
+    def override(name, value, group=None):
+        conf.set_override(name, value, group=group)
+        done.append((name, group))
+
+    yield override
+    for name, group in reversed(done):
+        conf.clear_override(name, group=group)
+
+
+@pytest.fixture
+def conf(conf_override, tmp_path):
+    conf_override('state_path', str(tmp_path))
+    return volflow_conf.CONF
+
+
+@pytest.fixture
+def log(caplog):
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    return caplog
+
+
+class Credentials(flow_utils.VolflowTask):
+    default_provides = 'credentials'
+
+    def execute(self):
+        return {'user': 'admin', 'password': 's3cret'}
+
+
+class Refuse(flow_utils.VolflowTask):
+    def execute(self, credentials):
+        raise exception.InvalidInput(reason="Volume size '0' is bad")
+
+
+class Crash(flow_utils.VolflowTask):
+    def execute(self, credentials):
+        raise RuntimeError('disk on fire')
+
+
+class OverQuota(flow_utils.VolflowTask):
+    def execute(self):
+        raise exception.VolumeLimitExceeded(allowed=3, name='volumes')
+
+
+def _run(conf, *tasks):
+    flow = linear_flow.Flow('test_flow')
+    flow.add(*tasks)
+    engine = flow_utils.load_engine(flow, {}, conf=conf)
+    flow_utils.run_engine(engine, logger=logging.getLogger(LOGGER))
+    return engine
+
+
+def _records(caplog):
+    return [r for r in caplog.records if r.name == LOGGER]
+
+
+# Task names ---------------------------------------------------------------
+
+def test_task_name_is_module_class_and_addons():
+    assert Credentials(addons=['volume:create']).name == (
+        'tests.unit.test_flow_utils.Credentials;volume:create')
+    assert Credentials().name == 'tests.unit.test_flow_utils.Credentials'
+    assert Credentials(addons=['a', 'b']).name.endswith(';a, b')
+
+
+def test_task_names_are_stable():
+    assert Credentials(addons=['x']).name == Credentials(addons=['x']).name
+
+
+# Engines ------------------------------------------------------------------
+
+def test_load_engine_is_loaded_not_run(conf):
+    flow = linear_flow.Flow('f').add(Crash())
+    engine = flow_utils.load_engine(flow, {'credentials': {}}, conf=conf)
+    assert isinstance(engine, action_engine.SerialActionEngine)
+    assert engine.storage.get_flow_state() == 'PENDING'
+
+
+def test_parallel_engine_shares_the_process_executor(conf, conf_override):
+    conf_override('engine', 'parallel', group='taskflow')
+    flow = linear_flow.Flow('f').add(Credentials())
+    first = flow_utils.load_engine(flow, {}, conf=conf)
+    second = flow_utils.load_engine(linear_flow.Flow('g').add(Credentials()),
+                                    {}, conf=conf)
+    assert isinstance(first, action_engine.ParallelActionEngine)
+    assert first.options['executor'] is executor.get_executor()
+    assert second.options['executor'] is first.options['executor']
+    flow_utils.run_engine(first)
+    assert first.storage.fetch('credentials')['user'] == 'admin'
+
+
+def test_run_engine_reraises_the_first_of_several_failures(conf,
+                                                           conf_override):
+    conf_override('engine', 'parallel', group='taskflow')
+    flow = unordered_flow.Flow('two').add(
+        Crash('a', inject={'credentials': {}}),
+        Crash('b', inject={'credentials': {}}))
+    engine = flow_utils.load_engine(flow, {}, conf=conf)
+    with pytest.raises(RuntimeError, match='disk on fire'):
+        flow_utils.run_engine(engine)
+
+
+# DynamicLogListener -------------------------------------------------------
+
+def test_success_logs_transitions_at_debug(conf, log):
+    _run(conf, Credentials())
+    records = _records(log)
+    assert records
+    assert {r.levelno for r in records} == {logging.DEBUG}
+    messages = [r.getMessage() for r in records]
+    assert any("Flow 'test_flow'" in m and "into state 'SUCCESS'" in m
+               for m in messages)
+    success = [m for m in messages
+               if 'Credentials' in m and "into state 'SUCCESS'" in m]
+    assert len(success) == 1
+    assert 'with result' in success[0] and "'user': 'admin'" in success[0]
+
+
+def test_secret_in_a_result_is_masked(conf, log):
+    _run(conf, Credentials())
+    messages = [r.getMessage() for r in log.records]
+    assert any("'password': '***'" in m for m in messages)
+    assert not any('s3cret' in m for m in messages)
+    assert 's3cret' not in log.text
+
+
+def test_refusal_is_one_warning_line_without_traceback(conf, log):
+    with pytest.raises(exception.InvalidInput):
+        _run(conf, Credentials(), Refuse())
+    failures = [r for r in _records(log)
+                if 'Refuse' in r.getMessage() and
+                "into state 'FAILURE'" in r.getMessage()]
+    assert len(failures) == 1
+    record = failures[0]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    lines = record.getMessage().splitlines()
+    assert lines[1:] == ["Failure: InvalidInput: Invalid input received: "
+                         "Volume size '0' is bad"]
+    assert 'Traceback' not in log.text
+    assert 'predecessors' not in log.text
+    assert 's3cret' not in log.text
+
+
+def test_over_quota_is_a_refusal_too(conf, log):
+    with pytest.raises(exception.VolumeLimitExceeded):
+        _run(conf, OverQuota())
+    (failure,) = [r for r in _records(log)
+                  if "into state 'FAILURE'" in r.getMessage()]
+    assert failure.exc_info is None
+    assert failure.getMessage().splitlines()[-1] == (
+        "Failure: VolumeLimitExceeded: Maximum number of volumes allowed "
+        "(3) exceeded for quota 'volumes'.")
+
+
+def test_unexpected_failure_is_a_warning_with_traceback(conf, log):
+    with pytest.raises(RuntimeError, match='disk on fire'):
+        _run(conf, Credentials(), Crash())
+    failures = [r for r in _records(log)
+                if 'Crash' in r.getMessage() and
+                "into state 'FAILURE'" in r.getMessage()]
+    assert len(failures) == 1
+    record = failures[0]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError
+    assert 'Traceback' in log.text and 'disk on fire' in log.text
+    # The predecessor tree shows what earlier tasks provided: masked too.
+    assert 's3cret' not in record.getMessage()
+
+
+class LeakyCrash(flow_utils.VolflowTask):
+    def execute(self):
+        raise RuntimeError("login failed: password='s3cret'")
+
+
+def test_secret_in_a_failure_is_masked_in_the_traceback(conf, log):
+    with pytest.raises(RuntimeError):
+        _run(conf, LeakyCrash())
+    assert "password='***'" in log.text
+    assert 's3cret' not in log.text
+
+
+def test_revert_and_flow_failure_are_warnings(conf, log):
+    with pytest.raises(RuntimeError):
+        _run(conf, Credentials(), Crash())
+    warnings = [r.getMessage() for r in _records(log)
+                if r.levelno == logging.WARNING]
+    assert any("Credentials" in m and "into state 'REVERTED'" in m
+               for m in warnings)
+    assert any("Flow 'test_flow'" in m and "into state 'REVERTED'" in m
+               for m in warnings)
+
+
+def test_oslo_log_adapter_logs_through_its_logger(conf, log):
+    flow = linear_flow.Flow('adapted').add(Credentials())
+    engine = flow_utils.load_engine(flow, {}, conf=conf)
+    flow_utils.run_engine(engine, logger=oslo_logging.getLogger(LOGGER))
+    assert any("Flow 'adapted'" in r.getMessage() for r in _records(log))
+
+
+def test_nothing_formatted_when_logger_is_quiet(conf, caplog):
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    _run(conf, Credentials())
+    assert _records(caplog) == []
