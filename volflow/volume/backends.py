@@ -4,6 +4,10 @@ With ``[DEFAULT] enabled_backends`` unset there is exactly one backend,
 ``local``: the file driver storing volumes under ``$state_path/volumes``,
 ``volume_backend_name = local``, in ``storage_availability_zone``. Setting
 ``enabled_backends`` replaces it with the sections listed.
+
+:func:`free_capacity_gb` is the one place the schedulable space of a
+backend is computed, so that the scheduler's capacity filter and weigher
+and ``backend-list`` agree.
 """
 
 import os
@@ -71,3 +75,36 @@ def get_backend(name, conf=None):
 def availability_zones(conf=None):
     """The zones the backends offer."""
     return sorted({b['availability_zone'] for b in get_backends(conf)})
+
+
+def backend_of_host(host):
+    """The backend name in a volume's ``host``.
+
+    volflow writes the backend name itself; Cinder's ``host@backend#pool``
+    form is accepted too, so ``'node1@local#pool'``, ``'local#pool'`` and
+    ``'local'`` all name the backend ``local``.
+    """
+    return host.split('#', 1)[0].rsplit('@', 1)[-1]
+
+
+def allocated_by_backend(db_api, context):
+    """``{backend name: gigabytes}`` over every volume placed on one."""
+    allocated = {}
+    for host, size in db_api.volume_allocated_by_host(context).items():
+        name = backend_of_host(host)
+        allocated[name] = allocated.get(name, 0) + size
+    return allocated
+
+
+def free_capacity_gb(backend, allocated_gb):
+    """Gigabytes still schedulable on ``backend``.
+
+    ``total * ratio * (1 - reserved%) - allocated``, where ``ratio`` is
+    ``max_over_subscription_ratio`` for a thin-provisioning backend and 1
+    otherwise. Negative when the backend is over-allocated.
+    """
+    ratio = (backend['max_over_subscription_ratio']
+             if backend['thin_provisioning_support'] else 1.0)
+    usable = (backend['total_capacity_gb'] * ratio *
+              (1 - backend['reserved_percentage'] / 100.0))
+    return usable - allocated_gb

@@ -1,0 +1,45 @@
+"""Fixtures and helpers shared by every test directory."""
+
+import os
+
+import pytest
+
+from tests.fixtures import postgres
+
+
+def in_ci():
+    """True under continuous integration (``CI=true``)."""
+    return os.environ.get('CI', '').lower() == 'true'
+
+
+def skip_or_fail(reason):
+    """Skip a test whose prerequisite is missing; in CI, fail instead.
+
+    CI machines are set up to run everything, so a missing prerequisite
+    there is a broken setup, not a reason to go green.
+    """
+    if in_ci():
+        pytest.fail(f'{reason} (CI=true: prerequisites must be installed)',
+                    pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope='session')
+def postgres_url():
+    """URL of a database on a throwaway PostgreSQL server (one a session).
+
+    Tests that need a database of their own create it with
+    ``tests.fixtures.postgres.create_database(postgres_url, name)``.
+    """
+    try:
+        server = postgres.Server()
+    except postgres.Unavailable as exc:
+        reason = f'PostgreSQL is not available: {exc}'
+    else:
+        reason = None
+    if reason:
+        skip_or_fail(reason)
+    try:
+        yield server.start().url
+    finally:
+        server.stop()

@@ -1,0 +1,205 @@
+"""Engines, transactions and schema creation for the SQL implementation.
+
+SQLite gets the treatment SQLAlchemy documents for serializable
+transactions with pysqlite: the driver's own transaction handling is turned
+off and volflow emits ``BEGIN`` itself, ``BEGIN IMMEDIATE`` for a
+transaction that writes, so that writers (threads or processes) queue on
+the database lock instead of failing when a read lock cannot be upgraded.
+Every SQLite connection runs in WAL mode (readers never wait for the
+writer) with a busy timeout.
+
+PostgreSQL needs nothing special here: writers lock the rows they change
+(``SELECT ... FOR UPDATE``), and a transaction that loses a deadlock is
+retried by :func:`retry_on_deadlock`.
+"""
+
+import contextlib
+import datetime
+import functools
+import json
+import os
+import random
+import sqlite3
+import time
+
+from oslo_log import log as logging
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import pool as sa_pool
+
+LOG = logging.getLogger(__name__)
+
+#: Seconds a SQLite connection waits for the database lock.
+SQLITE_BUSY_TIMEOUT = 30
+_SQLITE_BUSY_TIMEOUT_PRAGMA = 'PRAGMA busy_timeout = 30000'  # as above
+#: Execution option read by the SQLite ``begin`` hook.
+BEGIN_OPTION = 'volflow_begin'
+_BEGIN_STATEMENTS = {'immediate': 'BEGIN IMMEDIATE', 'deferred': 'BEGIN'}
+#: Key of the PostgreSQL advisory lock held while creating the schema.
+_SCHEMA_LOCK_KEY = 0x766f6c666c6f77
+#: SQLSTATEs of a PostgreSQL transaction worth running again.
+_RETRY_PGCODES = ('40P01', '40001')  # deadlock, serialization failure
+_MAX_ATTEMPTS = 5
+
+
+def _json_default(value):
+    if isinstance(value, datetime.datetime):
+        return {'__datetime__': value.isoformat()}
+    raise TypeError(f'{type(value).__name__} is not JSON serializable')
+
+
+def _json_object_hook(obj):
+    if len(obj) == 1 and '__datetime__' in obj:
+        return datetime.datetime.fromisoformat(obj['__datetime__'])
+    return obj
+
+
+def json_dumps(value):
+    """JSON for the database, datetimes included (as tagged objects)."""
+    return json.dumps(value, default=_json_default)
+
+
+def json_loads(text):
+    """Inverse of :func:`json_dumps`."""
+    return json.loads(text, object_hook=_json_object_hook)
+
+
+def is_sqlite_memory(url):
+    return url.get_backend_name() == 'sqlite' and url.database in (
+        None, '', ':memory:')
+
+
+def create_engine(connection, **kwargs):
+    """Return an Engine for ``connection`` set up as the module describes.
+
+    A SQLite file's directory is created if it does not exist yet.
+    """
+    url = sa.engine.make_url(connection)
+    kwargs.setdefault('json_serializer', json_dumps)
+    kwargs.setdefault('json_deserializer', json_loads)
+    if url.get_backend_name() != 'sqlite':
+        kwargs.setdefault('pool_pre_ping', True)
+        return sa.create_engine(url, **kwargs)
+
+    connect_args = kwargs.setdefault('connect_args', {})
+    connect_args.setdefault('timeout', SQLITE_BUSY_TIMEOUT)
+    connect_args.setdefault('check_same_thread', False)
+    if is_sqlite_memory(url):
+        kwargs.setdefault('poolclass', sa_pool.StaticPool)
+    elif not url.database.startswith('file:'):
+        directory = os.path.dirname(os.path.abspath(url.database))
+        os.makedirs(directory, exist_ok=True)
+    engine = sa.create_engine(url, **kwargs)
+    sa.event.listen(engine, 'connect', _sqlite_connect)
+    sa.event.listen(engine, 'begin', _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection, connection_record):
+    # Take BEGIN away from pysqlite: _sqlite_begin emits it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_SQLITE_BUSY_TIMEOUT_PRAGMA)
+        _sqlite_enable_wal(cursor)
+    finally:
+        cursor.close()
+
+
+def _sqlite_enable_wal(cursor):
+    """Switch to WAL (a no-op once done: the mode is kept in the file).
+
+    Switching needs the database to itself and SQLite reports "locked"
+    at once rather than waiting, so a process opening a new database
+    while another creates its tables tries again.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute('PRAGMA journal_mode = WAL')
+            return
+        except sqlite3.OperationalError as error:
+            if ('locked' not in str(error) or
+                    time.monotonic() > deadline):
+                raise
+        time.sleep(random.uniform(0.005, 0.05))
+
+
+def _sqlite_begin(conn):
+    mode = conn.get_execution_options().get(BEGIN_OPTION, 'deferred')
+    conn.exec_driver_sql(_BEGIN_STATEMENTS[mode])
+
+
+@contextlib.contextmanager
+def transaction(sessionmaker, write=False):
+    """A session in one transaction, committed when the block succeeds.
+
+    ``write`` opens SQLite's transaction with ``BEGIN IMMEDIATE``.
+    """
+    with sessionmaker() as session, session.begin():
+        session.connection(execution_options={
+            BEGIN_OPTION: 'immediate' if write else 'deferred'})
+        yield session
+
+
+def create_schema(engine, metadata):
+    """Create missing tables; safe when several processes start at once.
+
+    The tables are created in one transaction holding the database lock
+    (SQLite) or an advisory lock (PostgreSQL), so a second process waits
+    and then finds the tables there.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{BEGIN_OPTION: 'immediate'})
+        with conn.begin():
+            if conn.dialect.name == 'postgresql':
+                conn.execute(sa.select(
+                    sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+            metadata.create_all(conn)
+    LOG.debug('Database schema ready on %s',
+              engine.url.render_as_string(hide_password=True))
+
+
+def insert_ignore(session, model, rows, keys):
+    """Insert ``rows`` of ``model``, skipping those whose ``keys`` exist."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect in ('postgresql', 'sqlite'):
+        insert = postgresql.insert if dialect == 'postgresql' else (
+            sqlite.insert)
+        session.execute(insert(model).values(rows).on_conflict_do_nothing(
+            index_elements=keys))
+        return
+    for row in rows:
+        try:
+            with session.begin_nested():
+                session.execute(sa.insert(model).values(row))
+        except sa_exc.IntegrityError:
+            pass  # someone else inserted it first
+
+
+def _is_retryable(error):
+    return getattr(error.orig, 'pgcode', None) in _RETRY_PGCODES
+
+
+def retry_on_deadlock(func):
+    """Run ``func`` again when its transaction lost a deadlock."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        attempt = 1
+        while True:
+            try:
+                return func(*args, **kwargs)
+            except sa_exc.DBAPIError as error:
+                if attempt >= _MAX_ATTEMPTS or not _is_retryable(error):
+                    raise
+                LOG.debug('%(func)s: transaction failed (%(error)s), '
+                          'retrying (attempt %(attempt)d)',
+                          {'func': func.__name__, 'error': error.orig,
+                           'attempt': attempt})
+            time.sleep(random.uniform(0, 0.02 * attempt))
+            attempt += 1
+    return wrapper

@@ -1,0 +1,101 @@
+"""Quota reservations in SQL, inside the caller's write transaction.
+
+The caller's transaction makes each function atomic: on SQLite it holds
+the database's write lock from its first statement (``BEGIN IMMEDIATE``);
+on PostgreSQL these functions lock the usage and reservation rows they
+decide on (``SELECT ... FOR UPDATE``, always in sorted order, so two
+transactions can't each hold what the other waits for).
+"""
+
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from volflow.db import quota_sync
+from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import models
+
+_USAGE_KEYS = ['project_id', 'resource']
+
+
+def reserve(session, project_id, deltas, limits, expire):
+    """Check ``limits`` and reserve ``deltas``; return reservation ids.
+
+    Missing usage rows are inserted from a live count first, then every
+    usage row of the request is locked and checked. ``OverQuota`` rolls
+    the whole transaction back, inserted rows included.
+    """
+    usage = models.QuotaUsage
+    resources = sorted(deltas)
+    mine = (usage.project_id == project_id, usage.resource.in_(resources))
+    existing = set(session.scalars(sa.select(usage.resource).where(*mine)))
+    missing = [r for r in resources if r not in existing]
+    if missing:
+        counts = live_counts(session, project_id, missing)
+        _engine.insert_ignore(
+            session, usage,
+            [{'project_id': project_id, 'resource': r,
+              'in_use': counts[r], 'reserved': 0} for r in missing],
+            _USAGE_KEYS)
+    rows = {u.resource: u for u in session.scalars(
+        sa.select(usage).where(*mine).order_by(
+            usage.resource).with_for_update())}
+    quota_sync.check_over(deltas, limits,
+                          {r: rows[r].to_dict() for r in deltas})
+    ids = []
+    for resource, delta in deltas.items():
+        if delta > 0:
+            rows[resource].reserved += delta
+        reservation = models.Reservation(
+            id=uuidutils.generate_uuid(), project_id=project_id,
+            resource=resource, delta=delta, expire=expire)
+        session.add(reservation)
+        ids.append(reservation.id)
+    return ids
+
+
+def live_counts(session, project_id, resources):
+    """Count ``resources`` from the project's records, as the fake does."""
+    volumes = [v.to_dict() for v in session.scalars(
+        sa.select(models.Volume).where(
+            models.Volume.project_id == project_id))]
+    snapshots = [s.to_dict() for s in session.scalars(
+        sa.select(models.Snapshot).where(
+            models.Snapshot.project_id == project_id))]
+    type_names = dict(session.execute(sa.select(
+        models.VolumeType.id, models.VolumeType.name)).all())
+    return {r: quota_sync.count(r, volumes, snapshots, type_names)
+            for r in resources}
+
+
+def finish(session, reservations, commit):
+    """Commit or roll back ``reservations``; return how many were.
+
+    Ids already finished (or unknown) are skipped, which makes commit and
+    rollback idempotent. A commit never takes ``in_use`` below zero.
+    """
+    ids = list(dict.fromkeys(reservations or ()))
+    if not ids:
+        return 0
+    found = {r.id: r for r in session.scalars(
+        sa.select(models.Reservation).where(
+            models.Reservation.id.in_(ids)).order_by(
+                models.Reservation.id).with_for_update())}
+    if not found:
+        return 0
+    usage = models.QuotaUsage
+    keys = sorted({(r.project_id, r.resource) for r in found.values()})
+    usages = {(u.project_id, u.resource): u for u in session.scalars(
+        sa.select(usage).where(
+            sa.tuple_(usage.project_id, usage.resource).in_(keys)
+        ).order_by(usage.project_id, usage.resource).with_for_update())}
+    for rid in ids:
+        res = found.get(rid)
+        if res is None:
+            continue  # already finished
+        row = usages[(res.project_id, res.resource)]
+        if res.delta > 0:
+            row.reserved = max(0, row.reserved - res.delta)
+        if commit:
+            row.in_use = max(0, row.in_use + res.delta)
+        session.delete(res)
+    return len(found)

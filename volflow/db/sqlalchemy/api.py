@@ -1,0 +1,378 @@
+"""The database interface on SQLAlchemy: SQLite by default, PostgreSQL too.
+
+It behaves as the in-memory fake does (:mod:`volflow.db.fake`): the same
+dicts, the same errors, the same project scoping. What the fake gets from
+one process-wide lock, this module gets from transactions:
+
+* every write runs in one transaction; on SQLite it starts with
+  ``BEGIN IMMEDIATE``, so writers from any thread or process run one at a
+  time (see :mod:`volflow.db.sqlalchemy._engine`);
+* on PostgreSQL a write locks the rows it reads before deciding
+  (``SELECT ... FOR UPDATE``): the volume of a compare-and-swap
+  :meth:`SQLAPI.volume_update`, the project's usage rows in
+  :meth:`SQLAPI.quota_reserve`, the reservations being committed. Usage
+  rows that do not exist yet are inserted first (``ON CONFLICT DO
+  NOTHING``), then locked, so two first reservations can't both count.
+
+The schema is created on first use. Create one :class:`SQLAPI` per process
+and URL (:func:`volflow.db.api.get_api` does): it owns the Engine and its
+connection pool.
+"""
+
+import contextlib
+import copy
+import threading
+
+from oslo_log import log as logging
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
+
+from volflow.db import api
+from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import _quota
+from volflow.db.sqlalchemy import models
+from volflow import exception
+
+LOG = logging.getLogger(__name__)
+
+
+def _scoped(stmt, model, context):
+    """Restrict ``stmt`` to the context's project unless it is admin."""
+    if context.is_admin:
+        return stmt
+    return stmt.where(model.project_id == context.project_id)
+
+
+def _volume_dict(volume, type_name):
+    record = volume.to_dict()
+    record['volume_type'] = type_name
+    return record
+
+
+def _new_values(fields, values, **defaults):
+    """Build a new record from ``values`` over ``defaults``.
+
+    Every name of ``fields`` is present (None unless set); ``values`` is
+    deep-copied; an id is generated unless one is given.
+    """
+    record = dict.fromkeys(fields)
+    record.update(defaults)
+    record.update(copy.deepcopy(values))
+    record['id'] = record.get('id') or uuidutils.generate_uuid()
+    return record
+
+
+class SQLAPI(api.API):
+    """:class:`volflow.db.api.API` on a SQLAlchemy database.
+
+    :param connection: a SQLAlchemy URL.
+    :param engine_kwargs: passed to :func:`sqlalchemy.create_engine`.
+    """
+
+    def __init__(self, connection: str, **engine_kwargs):
+        super().__init__()
+        self.engine = _engine.create_engine(connection, **engine_kwargs)
+        self._sessionmaker = orm.sessionmaker(bind=self.engine,
+                                              expire_on_commit=False)
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+        # One in-memory SQLite connection is shared: take turns on it.
+        self._connection_lock = (
+            threading.RLock() if _engine.is_sqlite_memory(self.engine.url)
+            else contextlib.nullcontext())
+        LOG.debug('SQL database API on %s',
+                  self.engine.url.render_as_string(hide_password=True))
+
+    def dispose(self):
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def _ensure_schema(self):
+        if not self._schema_ready:
+            with self._schema_lock:
+                if not self._schema_ready:
+                    _engine.create_schema(self.engine, models.Base.metadata)
+                    self._schema_ready = True
+
+    @contextlib.contextmanager
+    def _transaction(self, write=False):
+        """A session in one transaction (see ``_engine.transaction``)."""
+        self._ensure_schema()
+        with self._connection_lock, _engine.transaction(
+                self._sessionmaker, write) as session:
+            yield session
+
+    # Volumes -------------------------------------------------------------
+    @staticmethod
+    def _volumes(context):
+        stmt = sa.select(models.Volume, models.VolumeType.name).outerjoin(
+            models.VolumeType,
+            models.Volume.volume_type_id == models.VolumeType.id)
+        return _scoped(stmt, models.Volume, context)
+
+    @staticmethod
+    def _type_name(session, type_id):
+        if type_id is None:
+            return None
+        return session.scalar(sa.select(models.VolumeType.name).where(
+            models.VolumeType.id == type_id))
+
+    def _lock_volume(self, session, context, volume_id):
+        stmt = sa.select(models.Volume).where(models.Volume.id == volume_id)
+        volume = session.scalar(
+            _scoped(stmt, models.Volume, context).with_for_update())
+        if volume is None:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        return volume
+
+    def volume_create(self, context, values):
+        now = timeutils.utcnow()
+        record = _new_values(
+            api.VOLUME_FIELDS, values, metadata={},
+            status='creating', reason=None, multiattach=False,
+            created_at=now, updated_at=now)
+        record.pop('volume_type', None)
+        duplicate = exception.InvalidVolume(
+            reason=f"volume {record['id']} already exists")
+        try:
+            with self._transaction(write=True) as session:
+                if session.scalar(sa.select(models.Volume.seq).where(
+                        models.Volume.id == record['id'])) is not None:
+                    raise duplicate
+                volume = models.Volume()
+                volume.update_from(record)
+                session.add(volume)
+                session.flush()
+                return _volume_dict(
+                    volume, self._type_name(session, volume.volume_type_id))
+        except sa_exc.IntegrityError:
+            raise duplicate from None
+
+    def volume_get(self, context, volume_id):
+        with self._transaction() as session:
+            row = session.execute(self._volumes(context).where(
+                models.Volume.id == volume_id)).one_or_none()
+        if row is None:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        return _volume_dict(*row)
+
+    def volume_get_all(self, context, filters=None):
+        filters = dict(filters or {})
+        stmt = self._volumes(context)
+        for field in list(filters):
+            if field in models.Volume.FIELDS and field != 'metadata':
+                column = getattr(models.Volume, models.Volume.FIELDS[field])
+                stmt = stmt.where(column == filters.pop(field))
+        with self._transaction() as session:
+            rows = session.execute(stmt.order_by(models.Volume.seq)).all()
+        volumes = [_volume_dict(*row) for row in rows]
+        return [v for v in volumes
+                if all(v.get(k) == f for k, f in filters.items())]
+
+    @_engine.retry_on_deadlock
+    def volume_update(self, context, volume_id, values, expected=None):
+        values = copy.deepcopy(values)
+        values.pop('volume_type', None)
+        with self._transaction(write=True) as session:
+            volume = self._lock_volume(session, context, volume_id)
+            api.check_expected('volume', volume_id, volume.to_dict(),
+                               expected)
+            volume.update_from(values)
+            volume.updated_at = timeutils.utcnow()
+            session.flush()
+            return _volume_dict(
+                volume, self._type_name(session, volume.volume_type_id))
+
+    def volume_destroy(self, context, volume_id):
+        with self._transaction(write=True) as session:
+            session.delete(self._lock_volume(session, context, volume_id))
+
+    def volume_allocated_by_host(self, context):
+        stmt = sa.select(
+            models.Volume.host, sa.func.sum(models.Volume.size)).where(
+                models.Volume.host.is_not(None),
+                models.Volume.host != '').group_by(models.Volume.host)
+        with self._transaction() as session:
+            return {host: int(total or 0)
+                    for host, total in session.execute(stmt)}
+
+    # Snapshots -----------------------------------------------------------
+    def _snapshot(self, session, context, snapshot_id):
+        stmt = sa.select(models.Snapshot).where(
+            models.Snapshot.id == snapshot_id)
+        snapshot = session.scalar(_scoped(stmt, models.Snapshot, context))
+        if snapshot is None:
+            raise exception.SnapshotNotFound(snapshot_id=snapshot_id)
+        return snapshot
+
+    def snapshot_create(self, context, values):
+        record = _new_values(api.SNAPSHOT_FIELDS, values,
+                             status='creating',
+                             created_at=timeutils.utcnow())
+        try:
+            with self._transaction(write=True) as session:
+                snapshot = models.Snapshot()
+                snapshot.update_from(record)
+                session.add(snapshot)
+            return snapshot.to_dict()
+        except sa_exc.IntegrityError:
+            raise exception.InvalidSnapshot(
+                reason=f"snapshot {record['id']} already exists") from None
+
+    def snapshot_get(self, context, snapshot_id):
+        with self._transaction() as session:
+            return self._snapshot(session, context, snapshot_id).to_dict()
+
+    def snapshot_get_all(self, context, volume_id=None):
+        stmt = _scoped(sa.select(models.Snapshot), models.Snapshot, context)
+        if volume_id is not None:
+            stmt = stmt.where(models.Snapshot.volume_id == volume_id)
+        with self._transaction() as session:
+            return [s.to_dict() for s in session.scalars(
+                stmt.order_by(models.Snapshot.seq))]
+
+    def snapshot_update(self, context, snapshot_id, values):
+        with self._transaction(write=True) as session:
+            snapshot = self._snapshot(session, context, snapshot_id)
+            snapshot.update_from(copy.deepcopy(values))
+            session.flush()
+            return snapshot.to_dict()
+
+    def snapshot_destroy(self, context, snapshot_id):
+        with self._transaction(write=True) as session:
+            session.delete(self._snapshot(session, context, snapshot_id))
+
+    # Images --------------------------------------------------------------
+    @staticmethod
+    def _images(context):
+        stmt = sa.select(models.Image)
+        if context.is_admin:
+            return stmt
+        return stmt.where(sa.or_(models.Image.is_public.is_(True),
+                                 models.Image.project_id ==
+                                 context.project_id))
+
+    def image_create(self, context, values):
+        record = _new_values(api.IMAGE_FIELDS, values,
+                             status='active', min_disk=0, is_public=False,
+                             properties={}, location=None,
+                             created_at=timeutils.utcnow())
+        try:
+            with self._transaction(write=True) as session:
+                image = models.Image()
+                image.update_from(record)
+                session.add(image)
+            return image.to_dict()
+        except sa_exc.IntegrityError:
+            raise exception.InvalidImage(
+                reason=f"image {record['id']} already exists") from None
+
+    def image_get(self, context, image_id):
+        with self._transaction() as session:
+            image = session.scalar(self._images(context).where(
+                models.Image.id == image_id))
+            if image is None:
+                raise exception.ImageNotFound(image_id=image_id)
+            return image.to_dict()
+
+    def image_get_all(self, context):
+        with self._transaction() as session:
+            return [i.to_dict() for i in session.scalars(
+                self._images(context).order_by(models.Image.seq))]
+
+    # Volume types --------------------------------------------------------
+    def volume_type_create(self, context, name, extra_specs=None,
+                           description=None):
+        duplicate = exception.InvalidVolumeType(
+            reason=f"a volume type named '{name}' already exists")
+        try:
+            with self._transaction(write=True) as session:
+                if session.scalar(sa.select(models.VolumeType.id).where(
+                        models.VolumeType.name == name)) is not None:
+                    raise duplicate
+                vtype = models.VolumeType(
+                    id=uuidutils.generate_uuid(), name=name,
+                    description=description,
+                    extra_specs=dict(extra_specs or {}))
+                session.add(vtype)
+            return vtype.to_dict()
+        except sa_exc.IntegrityError:
+            raise duplicate from None
+
+    def _volume_type(self, column, value):
+        with self._transaction() as session:
+            vtype = session.scalar(sa.select(models.VolumeType).where(
+                column == value))
+            if vtype is None:
+                raise exception.VolumeTypeNotFound(volume_type=value)
+            return vtype.to_dict()
+
+    def volume_type_get(self, context, type_id):
+        return self._volume_type(models.VolumeType.id, type_id)
+
+    def volume_type_get_by_name(self, context, name):
+        return self._volume_type(models.VolumeType.name, name)
+
+    def volume_type_get_all(self, context):
+        with self._transaction() as session:
+            types = [t.to_dict() for t in session.scalars(
+                sa.select(models.VolumeType))]
+        return sorted(types, key=lambda t: t['name'])
+
+    # Quotas --------------------------------------------------------------
+    def quota_get_all(self, context, project_id):
+        stmt = sa.select(models.Quota).where(
+            models.Quota.project_id == project_id)
+        with self._transaction() as session:
+            return {q.resource: q.hard_limit for q in session.scalars(stmt)}
+
+    @_engine.retry_on_deadlock
+    def quota_set(self, context, project_id, resource, limit):
+        with self._transaction(write=True) as session:
+            _engine.insert_ignore(
+                session, models.Quota,
+                [{'project_id': project_id, 'resource': resource,
+                  'hard_limit': limit}], ['project_id', 'resource'])
+            session.execute(sa.update(models.Quota).where(
+                models.Quota.project_id == project_id,
+                models.Quota.resource == resource).values(hard_limit=limit))
+
+    def quota_usage_get_all(self, context, project_id):
+        stmt = sa.select(models.QuotaUsage).where(
+            models.QuotaUsage.project_id == project_id)
+        with self._transaction() as session:
+            return {u.resource: u.to_dict() for u in session.scalars(stmt)}
+
+    @_engine.retry_on_deadlock
+    def quota_reserve(self, context, project_id, deltas, limits, expire):
+        with self._transaction(write=True) as session:
+            return _quota.reserve(session, project_id, deltas, limits,
+                                  expire)
+
+    @_engine.retry_on_deadlock
+    def reservation_commit(self, context, reservations):
+        with self._transaction(write=True) as session:
+            _quota.finish(session, reservations, commit=True)
+
+    @_engine.retry_on_deadlock
+    def reservation_rollback(self, context, reservations):
+        with self._transaction(write=True) as session:
+            _quota.finish(session, reservations, commit=False)
+
+    @_engine.retry_on_deadlock
+    def reservation_expire(self, context, now):
+        with self._transaction(write=True) as session:
+            expired = session.scalars(sa.select(models.Reservation.id).where(
+                models.Reservation.expire <= now)).all()
+            return _quota.finish(session, expired, commit=False)
+
+    def reservation_get_all(self, context, project_id=None):
+        stmt = sa.select(models.Reservation)
+        if project_id is not None:
+            stmt = stmt.where(models.Reservation.project_id == project_id)
+        with self._transaction() as session:
+            return [r.to_dict() for r in session.scalars(
+                stmt.order_by(models.Reservation.seq))]

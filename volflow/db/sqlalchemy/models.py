@@ -1,0 +1,214 @@
+"""SQLAlchemy models of volflow's tables.
+
+Each record table keeps the fields every record of its kind has (the ones
+the in-memory fake always returns) in columns, and any other field a caller
+chose to store in one JSON ``extra`` column, so that the SQL implementation
+accepts and returns exactly what the fake does. Dictionaries (volume
+metadata, image properties, volume type extra specs) are JSON columns:
+they are always read with their record, in the same query.
+
+Volumes, snapshots, images and reservations have an integer ``seq`` primary
+key giving their insertion order (the order the API lists them in) and a
+unique string ``id``, the identifier callers see.
+"""
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+class Base(orm.DeclarativeBase):
+    """Declarative base of every volflow table."""
+
+
+class _Record:
+    """Conversion between a row and the dict the API hands out."""
+
+    #: API field -> mapped attribute, for the fields kept in columns.
+    FIELDS = {}
+
+    extra: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+
+    @classmethod
+    def split(cls, values):
+        """Return ``({attribute: value}, {extra field: value})``."""
+        columns = {}
+        extra = {}
+        for field, value in values.items():
+            if field in cls.FIELDS:
+                columns[cls.FIELDS[field]] = value
+            else:
+                extra[field] = value
+        return columns, extra
+
+    def update_from(self, values):
+        """Apply ``values`` (API fields) to this row."""
+        columns, extra = self.split(values)
+        for attribute, value in columns.items():
+            setattr(self, attribute, value)
+        if extra:
+            self.extra = {**(self.extra or {}), **extra}
+
+    def to_dict(self):
+        """The record as the API returns it."""
+        record = dict(self.extra or {})
+        record.update((field, getattr(self, attribute))
+                      for field, attribute in self.FIELDS.items())
+        return record
+
+
+def _fields(*names, **renamed):
+    fields = {name: name for name in names}
+    fields.update(renamed)
+    return fields
+
+
+class Volume(_Record, Base):
+    """A volume; its type's name is joined in by the queries that read it."""
+
+    __tablename__ = 'volumes'
+    FIELDS = _fields('id', 'name', 'description', 'size', 'status',
+                     'project_id', 'user_id', 'volume_type_id',
+                     'availability_zone', 'host', 'snapshot_id',
+                     'source_volid', 'image_id', 'reason', 'multiattach',
+                     'created_at', 'updated_at', metadata='volume_metadata')
+
+    seq: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True,
+                                             autoincrement=True)
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    size: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    status: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255),
+                                                           index=True)
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    volume_type_id: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(36))
+    availability_zone: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255),
+                                                     index=True)
+    snapshot_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    source_volid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    image_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    multiattach: orm.Mapped[bool] = orm.mapped_column(sa.Boolean,
+                                                      default=False)
+    volume_metadata: orm.Mapped[dict | None] = orm.mapped_column(
+        'metadata', sa.JSON)
+    created_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+
+class Snapshot(_Record, Base):
+    """A snapshot; ``volume_type_id``, when given, lives in ``extra``."""
+
+    __tablename__ = 'snapshots'
+    FIELDS = _fields('id', 'volume_id', 'volume_size', 'name', 'status',
+                     'project_id', 'created_at')
+
+    seq: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True,
+                                             autoincrement=True)
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
+    volume_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36),
+                                                          index=True)
+    volume_size: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    status: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255),
+                                                           index=True)
+    created_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+
+class Image(_Record, Base):
+    """An image record of the fake image service."""
+
+    __tablename__ = 'images'
+    FIELDS = _fields('id', 'name', 'size', 'min_disk', 'status',
+                     'project_id', 'is_public', 'properties', 'location',
+                     'created_at')
+
+    seq: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True,
+                                             autoincrement=True)
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    size: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
+    min_disk: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    status: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255),
+                                                           index=True)
+    is_public: orm.Mapped[bool | None] = orm.mapped_column(sa.Boolean)
+    properties: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    location: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+
+class VolumeType(Base):
+    """A volume type; its extra specs are one JSON object."""
+
+    __tablename__ = 'volume_types'
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    extra_specs: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+
+    def to_dict(self):
+        return {'id': self.id, 'name': self.name,
+                'description': self.description,
+                'extra_specs': dict(self.extra_specs or {})}
+
+
+class Quota(Base):
+    """A limit set explicitly for one project and resource."""
+
+    __tablename__ = 'quotas'
+
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                                    primary_key=True)
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                                  primary_key=True)
+    hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+
+
+class QuotaUsage(Base):
+    """What one project uses of one resource; unique per pair."""
+
+    __tablename__ = 'quota_usages'
+
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                                    primary_key=True)
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                                  primary_key=True)
+    in_use: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    reserved: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+
+    def to_dict(self):
+        return {'in_use': self.in_use, 'reserved': self.reserved}
+
+
+class Reservation(Base):
+    """A delta reserved and not yet committed nor rolled back."""
+
+    __tablename__ = 'reservations'
+
+    seq: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True,
+                                             autoincrement=True)
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                                    index=True)
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    delta: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    expire: orm.Mapped[datetime.datetime] = orm.mapped_column(sa.DateTime,
+                                                              index=True)
+
+    def to_dict(self):
+        return {'id': self.id, 'project_id': self.project_id,
+                'resource': self.resource, 'delta': self.delta,
+                'expire': self.expire}

@@ -1,0 +1,294 @@
+"""The volume manager side of creating a volume.
+
+ExtractVolumeRefTask -> OnFailureRescheduleTask -> ExtractVolumeSpecTask
+-> NotifyVolumeActionTask -> CreateVolumeFromSpecTask ->
+CreateVolumeOnFinishTask.
+
+The scheduler placed the volume on this backend (its ``host``) and cast
+here. The flow makes the volume on the backend and sets it ``available``.
+
+What a failure leaves behind (taskflow reverts every task that ran, the
+failed one included, in reverse order):
+
+* CreateVolumeFromSpecTask's revert deletes the backend volume, whole or
+  partial (deleting is idempotent for every driver).
+* OnFailureRescheduleTask's revert then either reschedules - clears the
+  volume's ``host`` (so the backend's allocated capacity no longer counts
+  it), records the failure in ``filter_properties['retry']`` and casts to
+  the scheduler, which skips the backends already tried and gives up after
+  ``scheduler_max_attempts`` - or sets the volume ``error`` with the reason
+  and no ``host``.
+* It never reschedules a failure another backend cannot fix: the volume,
+  snapshot, type or image is gone, or the request is invalid (an image too
+  big or unreadable, a source in the wrong status) - Cinder's list.
+* A volume that is no longer ``creating`` on this backend (an admin is
+  deleting it) is left alone.
+
+Quota is never touched here: an ``error`` volume stays counted until it is
+deleted.
+
+Every execute and revert may run again on resume: they read the volume's
+state and change it with compare-and-swap updates.
+"""
+
+import copy
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+
+from volflow import conf as volflow_conf
+from volflow import exception
+from volflow import flow_utils
+from volflow.flows import common
+from volflow.flows.manager import _sources
+from volflow.rpc import notifier as volflow_notifier
+from volflow.volume import backends
+
+LOG = logging.getLogger(__name__)
+
+ACTION = 'volume:create'
+
+#: Failures another backend would not fix (Cinder's no-reschedule list).
+NO_RESCHEDULE = (exception.VolumeNotFound, exception.SnapshotNotFound,
+                 exception.VolumeTypeNotFound, exception.ImageNotFound,
+                 exception.Invalid)
+
+
+def _failure_text(failure):
+    if failure.exception is not None:
+        return common.one_line(failure.exception)
+    return failure.exception_str
+
+
+class ExtractVolumeRefTask(flow_utils.VolflowTask):
+    """Provides the volume as the database has it now.
+
+    Refuses a volume that is not ``creating`` on this backend: a stale or
+    repeated request must not create (over) a volume that is already
+    available, being deleted or placed elsewhere.
+    """
+
+    default_provides = 'refreshed'
+
+    def __init__(self, db_api, backend, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.db = db_api
+        self.backend = backend
+
+    def execute(self, context, volume):
+        volume = self.db.volume_get(context, volume['id'])
+        host = volume['host'] and backends.backend_of_host(volume['host'])
+        if volume['status'] != 'creating' or host != self.backend:
+            raise exception.InvalidVolume(
+                reason=(f"volume {volume['id']} is '{volume['status']}' on "
+                        f"backend '{host}'; backend '{self.backend}' has "
+                        f"nothing to create"))
+        return volume
+
+
+class OnFailureRescheduleTask(flow_utils.VolflowTask):
+    """Does nothing; its revert reschedules or errors the volume out."""
+
+    def __init__(self, reschedule_context, db_api, scheduler_rpcapi,
+                 backend, do_reschedule, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.reschedule_context = reschedule_context
+        self.db = db_api
+        self.scheduler_rpcapi = scheduler_rpcapi
+        self.backend = backend
+        self.do_reschedule = do_reschedule
+
+    def execute(self, **kwargs):
+        pass
+
+    def _release(self, context, volume_id):
+        """Clear the volume's host; whether it was still ours to clear.
+
+        A compare-and-swap: a volume no longer ``creating`` here (being
+        deleted, or already rescheduled by a revert that ran before) is
+        neither rescheduled a second time nor errored out.
+        """
+        try:
+            self.db.volume_update(
+                context, volume_id, {'host': None},
+                expected={'status': 'creating', 'host': self.backend})
+        except (exception.VolumeNotFound, exception.InvalidVolume) as exc:
+            LOG.info('Volume %(id)s not rescheduled: %(why)s',
+                     {'id': volume_id, 'why': exc})
+            return False
+        return True
+
+    def _reschedule(self, context, volume, request_spec, filter_properties,
+                    reason):
+        filter_properties = copy.deepcopy(filter_properties)
+        filter_properties['retry']['exc'] = reason
+        LOG.warning('Volume %(id)s: %(reason)s; rescheduling.',
+                    {'id': volume['id'], 'reason': reason})
+        self.scheduler_rpcapi.create_volume(
+            self.reschedule_context, dict(volume, host=None),
+            snapshot_id=request_spec.get('snapshot_id'),
+            image_id=request_spec.get('image_id'),
+            request_spec=request_spec, filter_properties=filter_properties)
+
+    def revert(self, context, result, flow_failures, volume, request_spec,
+               filter_properties, **kwargs):
+        """Reschedule, or error the volume out; whether it rescheduled."""
+        failure = next(iter(flow_failures.values()))
+        reason = (f"backend '{self.backend}' failed to create the volume: "
+                  f"{_failure_text(failure)}")
+        if self.do_reschedule and not failure.check(*NO_RESCHEDULE):
+            if not self._release(context, volume['id']):
+                return False
+            try:
+                self._reschedule(context, volume, request_spec,
+                                 filter_properties, reason)
+                return True
+            except Exception as exc:
+                LOG.exception('Volume %s could not be rescheduled.',
+                              volume['id'])
+                reason = f'{reason}; rescheduling failed: {exc}'
+        common.error_out(self.db, context, volume['id'], reason, host=None)
+        return False
+
+
+class ExtractVolumeSpecTask(flow_utils.VolflowTask):
+    """Provides ``volume_spec``: raw, snap, source_vol or image."""
+
+    default_provides = 'volume_spec'
+
+    def __init__(self, db_api, image_service, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.db = db_api
+        self.image_service = image_service
+
+    def execute(self, context, volume, request_spec):
+        return _sources.extract_spec(self.db, self.image_service, context,
+                                     volume)
+
+
+class NotifyVolumeActionTask(flow_utils.VolflowTask):
+    """Sends ``volume.<event_suffix>``; a failure to notify is only logged.
+
+    A notification is information for others: losing one must not fail a
+    volume creation.
+    """
+
+    def __init__(self, db_api, event_suffix, notifier, **kwargs):
+        super().__init__(addons=[ACTION, event_suffix], **kwargs)
+        self.db = db_api
+        self.event_suffix = event_suffix
+        self.publisher = notifier
+
+    def _notify(self, context, volume):
+        try:
+            self.publisher.info(context, f'volume.{self.event_suffix}',
+                                volflow_notifier.volume_usage(volume))
+        except Exception:
+            LOG.exception('Failed notifying volume.%(event)s for volume '
+                          '%(id)s', {'event': self.event_suffix,
+                                     'id': volume['id']})
+
+    def execute(self, context, volume):
+        self._notify(context, volume)
+
+
+class CreateVolumeFromSpecTask(flow_utils.VolflowTask):
+    """Makes the volume on the backend, from its source if it has one."""
+
+    def __init__(self, db_api, driver, image_service, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.db = db_api
+        self.driver = driver
+        self.image_service = image_service
+
+    def execute(self, context, volume, volume_spec):
+        if not self.driver.initialized:
+            raise exception.VolumeDriverException(
+                reason=(f"the driver of backend '{self.driver.backend_name}'"
+                        f" is not initialized"))
+        creator = _sources.CREATORS.get(volume_spec['type'])
+        if creator is None:
+            raise exception.VolumeTypeNotFound(
+                volume_type=volume_spec['type'])
+        LOG.debug('Creating volume %(id)s (%(type)s) on backend '
+                  '%(backend)s.', {'id': volume['id'],
+                                   'type': volume_spec['type'],
+                                   'backend': self.driver.backend_name})
+        model_update = creator(self.db, self.driver, self.image_service,
+                               context, volume, volume_spec)
+        if model_update:
+            self.db.volume_update(context, volume['id'], model_update)
+
+    def revert(self, context, volume, result, **kwargs):
+        """Delete the backend volume: whole, or what a failure left of it.
+
+        On its own failure too (``result`` is a Failure): the driver may
+        have written part of the volume before failing. Deleting what does
+        not exist succeeds.
+        """
+        try:
+            self.driver.delete_volume(volume)
+        except Exception:
+            LOG.exception('Volume %(id)s: could not delete it from backend '
+                          '%(backend)s after a failed creation.',
+                          {'id': volume['id'],
+                           'backend': self.driver.backend_name})
+
+
+class CreateVolumeOnFinishTask(NotifyVolumeActionTask):
+    """Sets the volume ``available`` and sends ``volume.create.end``."""
+
+    def __init__(self, db_api, event_suffix, notifier, backend, **kwargs):
+        super().__init__(db_api, event_suffix, notifier, **kwargs)
+        self.backend = backend
+
+    def execute(self, context, volume, volume_spec):
+        volume = self.db.volume_update(
+            context, volume['id'], {'status': 'available', 'reason': None},
+            expected={'status': ('creating', 'available'),
+                      'host': self.backend})
+        LOG.info('Volume %(id)s (%(type)s): created on backend %(backend)s.',
+                 {'id': volume['id'], 'type': volume_spec['type'],
+                  'backend': self.backend})
+        self._notify(context, volume)
+
+
+def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
+             allow_reschedule, reschedule_context, request_spec,
+             filter_properties, image_service=None, notifier=None,
+             conf=None, engine=None):
+    """Build the manager flow and return its engine, loaded but not run.
+
+    :param context: an admin context, for the database.
+    :param backend: the name of this manager's backend.
+    :param reschedule_context: the user's context, for the scheduler.
+    :param notifier: an oslo.messaging notifier (default: the configured
+        one, publisher ``volume.<backend>``).
+    :param engine: taskflow engine type (default: ``[taskflow] engine``).
+    """
+    conf = conf or volflow_conf.CONF
+    if notifier is None:
+        notifier = volflow_notifier.get_notifier(f'volume.{backend}', conf)
+    filter_properties = filter_properties or {}
+    do_reschedule = bool(allow_reschedule and request_spec and
+                         filter_properties.get('retry'))
+    store = {
+        'context': context,
+        'filter_properties': filter_properties,
+        'request_spec': request_spec,
+        'volume': volume,
+    }
+    refreshed = {'volume': 'refreshed'}
+    flow = linear_flow.Flow('volume_create_manager')
+    flow.add(ExtractVolumeRefTask(db_api, backend),
+             OnFailureRescheduleTask(reschedule_context, db_api,
+                                     scheduler_rpcapi, backend,
+                                     do_reschedule),
+             ExtractVolumeSpecTask(db_api, image_service, rebind=refreshed),
+             NotifyVolumeActionTask(db_api, 'create.start', notifier,
+                                    rebind=refreshed),
+             CreateVolumeFromSpecTask(db_api, driver, image_service,
+                                      rebind=refreshed),
+             CreateVolumeOnFinishTask(db_api, 'create.end', notifier,
+                                      backend, rebind=refreshed))
+    return common.load_engine(flow, store, conf, engine)

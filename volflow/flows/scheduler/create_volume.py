@@ -1,0 +1,143 @@
+"""The scheduler side of creating a volume.
+
+ExtractSchedulerSpecTask -> ScheduleCreateVolumeTask.
+
+The scheduler driver picks a backend, writes it into the volume's
+``host`` and casts to that backend's volume manager. When it cannot:
+
+* the volume is set to ``error`` with the reason (which backend was
+  refused and why, or that the attempts are exhausted), and stays counted
+  against quota until it is deleted, like every ``error`` volume;
+* a ``scheduler.create_volume`` notification is sent at ERROR;
+* ``NoValidBackend`` ends the flow normally (the request was handled: the
+  answer is "nowhere"); any other error is re-raised after the same
+  handling, for the service to log.
+
+Nothing here needs reverting: the only state written is the volume's
+placement, as the very last step.
+"""
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+
+from volflow import conf as volflow_conf
+from volflow import exception
+from volflow import flow_utils
+from volflow.flows import common
+from volflow.rpc import notifier as volflow_notifier
+
+LOG = logging.getLogger(__name__)
+
+ACTION = 'volume:create'
+
+
+class ExtractSchedulerSpecTask(flow_utils.VolflowTask):
+    """Provides the request spec, building one if the caller sent none.
+
+    A request without a spec (an older or foreign caller) gets one built
+    from the volume row, the way Cinder builds its legacy dict.
+    """
+
+    default_provides = frozenset(['request_spec'])
+
+    def __init__(self, db_api, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.db = db_api
+
+    def _populate_request_spec(self, context, volume, snapshot_id,
+                               image_id):
+        volume = self.db.volume_get(context, volume['id'])
+        vtype = None
+        if volume['volume_type_id']:
+            vtype = self.db.volume_type_get(context,
+                                            volume['volume_type_id'])
+        properties = {key: volume[key] for key in (
+            'size', 'project_id', 'user_id', 'volume_type_id',
+            'availability_zone', 'snapshot_id', 'source_volid', 'image_id',
+            'status')}
+        return {
+            'volume_id': volume['id'],
+            'volume_properties': properties,
+            'volume_type': vtype,
+            'snapshot_id': snapshot_id or volume['snapshot_id'],
+            'source_volid': volume['source_volid'],
+            'image_id': image_id or volume['image_id'],
+            'availability_zones': ([volume['availability_zone']]
+                                   if volume['availability_zone'] else []),
+        }
+
+    def execute(self, context, request_spec, volume, snapshot_id,
+                image_id):
+        if request_spec is None:
+            request_spec = self._populate_request_spec(
+                context.elevated(), volume, snapshot_id, image_id)
+        return {'request_spec': dict(request_spec)}
+
+
+class ScheduleCreateVolumeTask(flow_utils.VolflowTask):
+    """Asks the scheduler driver to place the volume and cast to it."""
+
+    def __init__(self, db_api, driver_api, notifier=None, **kwargs):
+        super().__init__(addons=[ACTION], **kwargs)
+        self.db = db_api
+        self.driver_api = driver_api
+        self.publisher = notifier  # an Atom's own ``notifier`` is taken
+
+    def _notify_failure(self, context, request_spec, volume_id, reason):
+        payload = {
+            'request_spec': request_spec,
+            'volume_properties': request_spec.get('volume_properties', {}),
+            'volume_id': volume_id,
+            'state': 'error',
+            'method': 'create_volume',
+            'reason': reason,
+        }
+        try:
+            self.publisher.error(context, 'scheduler.create_volume', payload)
+        except Exception:
+            LOG.exception('Failed notifying on scheduler.create_volume for '
+                          'volume %s', volume_id)
+
+    def execute(self, context, request_spec, filter_properties, volume):
+        try:
+            self.driver_api.schedule_create_volume(
+                context, request_spec, filter_properties)
+        except Exception as exc:
+            reason = common.one_line(exc)
+            LOG.error('Failed to run task %(name)s: %(cause)s',
+                      {'name': self.name, 'cause': reason})
+            self._notify_failure(context, request_spec, volume['id'],
+                                 reason)
+            common.error_out(self.db, context.elevated(), volume['id'],
+                             reason)
+            if not isinstance(exc, exception.NoValidBackend):
+                raise
+
+
+def get_flow(context, db_api, driver_api, request_spec=None,
+             filter_properties=None, volume=None, snapshot_id=None,
+             image_id=None, notifier=None, conf=None, engine=None):
+    """Build the scheduler flow and return its engine, loaded but not run.
+
+    :param driver_api: the scheduler driver
+        (:class:`volflow.scheduler.filter_scheduler.FilterScheduler`).
+    :param notifier: an oslo.messaging notifier (default: the configured
+        one, publisher ``scheduler``).
+    :param engine: taskflow engine type (default: ``[taskflow] engine``).
+    """
+    conf = conf or volflow_conf.CONF
+    if notifier is None:
+        notifier = volflow_notifier.get_notifier('scheduler', conf)
+    store = {
+        'context': context,
+        'raw_request_spec': request_spec,
+        'filter_properties': filter_properties or {},
+        'volume': volume,
+        'snapshot_id': snapshot_id,
+        'image_id': image_id,
+    }
+    flow = linear_flow.Flow('volume_create_scheduler')
+    flow.add(ExtractSchedulerSpecTask(
+        db_api, rebind={'request_spec': 'raw_request_spec'}))
+    flow.add(ScheduleCreateVolumeTask(db_api, driver_api, notifier))
+    return common.load_engine(flow, store, conf, engine)

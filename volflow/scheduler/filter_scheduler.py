@@ -1,0 +1,130 @@
+"""The filter scheduler: filter the backends, weigh the rest, take the best.
+
+Cinder's ``FilterScheduler`` for one kind of request, creating a volume.
+Backends come from configuration (:func:`volflow.volume.backends.
+get_backends`); what is allocated on each from the database
+(``volume_allocated_by_host``), so the choice never depends on a capacity
+report going stale.
+
+Placement is race-free inside one process: one lock is held from reading
+the allocations until the chosen backend is written into the volume's
+``host``, so two concurrent requests can never both take the last free
+gigabyte of a backend.
+
+Rescheduling: ``filter_properties['retry']`` counts the attempts
+(``num_attempts``) and lists the backends tried (``backends``); the retry
+filter skips those, and an attempt past ``scheduler_max_attempts`` fails
+with ``NoValidBackend``. With ``scheduler_max_attempts = 1`` no ``retry``
+is kept, which tells the volume manager not to reschedule.
+"""
+
+import threading
+
+from oslo_log import log as logging
+
+from volflow import exception
+from volflow.scheduler import driver
+from volflow.scheduler import filters
+from volflow.volume import backends
+
+LOG = logging.getLogger(__name__)
+
+#: Held from filtering until the volume's host is written.
+_PLACEMENT_LOCK = threading.Lock()
+
+
+class FilterScheduler(driver.Scheduler):
+    """Places a volume on the backend with the most free capacity.
+
+    :param get_backends: returns the backend dicts (default: from
+        configuration); tests and embedding services pass their own.
+    """
+
+    def __init__(self, db_api, volume_rpcapi, conf=None, get_backends=None):
+        super().__init__(db_api, volume_rpcapi, conf)
+        self._get_backends = get_backends or backends.get_backends
+
+    def schedule_create_volume(self, context, request_spec,
+                               filter_properties):
+        volume_id = request_spec['volume_id']
+        admin = context.elevated()
+        self._populate_retry(filter_properties, volume_id)
+        resource_backend = (request_spec.get('resource_backend') or
+                            self._resource_backend(admin, request_spec))
+        request = filters.Request.from_spec(request_spec, filter_properties,
+                                            resource_backend)
+        with _PLACEMENT_LOCK:
+            chosen = self._choose_backend(admin, volume_id, request,
+                                          filter_properties)
+            volume = driver.volume_update_db(self.db, admin, volume_id,
+                                             chosen.name,
+                                             chosen.availability_zone)
+        retry = filter_properties.get('retry')
+        if retry is not None:
+            retry['backends'].append(chosen.name)
+        LOG.debug('Volume %(id)s placed on backend %(backend)s.',
+                  {'id': volume_id, 'backend': chosen.name})
+        self.volume_rpcapi.create_volume(context, volume, request_spec,
+                                         filter_properties,
+                                         allow_reschedule=True)
+        return chosen.name
+
+    def _populate_retry(self, filter_properties, volume_id):
+        """Count this attempt; refuse one past ``scheduler_max_attempts``."""
+        max_attempts = self.conf.scheduler_max_attempts
+        if max_attempts == 1:
+            return  # rescheduling disabled: no retry bookkeeping
+        retry = filter_properties.setdefault(
+            'retry', {'num_attempts': 0, 'backends': []})
+        retry['num_attempts'] += 1
+        if retry['num_attempts'] > max_attempts:
+            raise exception.NoValidBackend(reason=_with_last_failure(
+                f'Exceeded max scheduling attempts {max_attempts} for '
+                f'volume {volume_id}', retry))
+
+    def _resource_backend(self, context, request_spec):
+        """The backend of the snapshot's volume or of the source volume.
+
+        Their data is only there (Cinder's ``snapshot_same_host`` and its
+        clones' ``resource_backend``).
+        """
+        source_id = request_spec.get('source_volid')
+        if request_spec.get('snapshot_id'):
+            snapshot = self.db.snapshot_get(context,
+                                            request_spec['snapshot_id'])
+            source_id = snapshot['volume_id']
+        if not source_id:
+            return None
+        host = self.db.volume_get(context, source_id)['host']
+        return backends.backend_of_host(host) if host else None
+
+    def _choose_backend(self, context, volume_id, request,
+                        filter_properties):
+        allocated = backends.allocated_by_backend(self.db, context)
+        volume = self.db.volume_get(context, volume_id)
+        if volume['host']:  # placed by an attempt that did not finish
+            own = backends.backend_of_host(volume['host'])
+            allocated[own] = allocated.get(own, 0) - volume['size']
+        states = [filters.BackendState(b, allocated.get(b['name'], 0))
+                  for b in self._get_backends(self.conf)]
+        passed, rejected = filters.filter_backends(states, request)
+        if not passed:
+            raise exception.NoValidBackend(reason=_with_last_failure(
+                _no_backend_reason(volume_id, request, rejected),
+                filter_properties.get('retry')))
+        return filters.weigh(passed)[0]
+
+
+def _no_backend_reason(volume_id, request, rejected):
+    if not rejected:
+        return f'No backend is configured for volume {volume_id}'
+    why = '; '.join(f"'{name}': {reason}"
+                    for name, reason in rejected.items())
+    return (f'No backend can take volume {volume_id} ({request.size}G): '
+            f'{why}')
+
+
+def _with_last_failure(reason, retry):
+    if retry and retry.get('exc'):
+        return f"{reason}. Last failure: {retry['exc']}"
+    return reason

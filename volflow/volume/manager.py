@@ -1,0 +1,126 @@
+"""The volume manager: one per backend, does what the driver can do.
+
+Cinder's ``VolumeManager`` for creating, deleting and snapshotting
+volumes. ``create_volume`` runs the manager flow; ``delete_volume`` and
+``create_snapshot`` are single driver calls.
+"""
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from volflow import coordination
+from volflow import exception
+from volflow import flow_utils
+from volflow.flows import common
+from volflow.flows.manager import create_volume
+from volflow import quota
+from volflow.rpc import notifier as volflow_notifier
+from volflow.volume import api as volume_api
+from volflow.volume import backends
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+class VolumeManager:
+    """Manages the volumes of one backend.
+
+    Its flows run serially, like Cinder's: each already runs on a thread
+    of its own (the in-process rpc's executor, or an rpc server's); a
+    flow waiting there for its tasks to get a thread of the same shared
+    executor could starve it.
+
+    :param backend_name: the backend's name, as volumes' ``host`` hold it.
+    :param driver: the backend's driver, already set up.
+    :param scheduler_rpcapi: where failed creations are rescheduled.
+    :param notifier: publishes ``volume.create.*`` (default: the
+        configured oslo.messaging notifier, publisher
+        ``volume.<backend_name>``).
+    """
+
+    def __init__(self, backend_name, db_api, driver, image_service,
+                 scheduler_rpcapi, notifier=None, conf=None):
+        self.backend_name = backend_name
+        self.db = db_api
+        self.driver = driver
+        self.image_service = image_service
+        self.scheduler_rpcapi = scheduler_rpcapi
+        self.conf = conf or CONF
+        self.notifier = notifier or volflow_notifier.get_notifier(
+            f'volume.{backend_name}', self.conf)
+        self.quota = quota.QuotaEngine(db_api, self.conf)
+
+    def create_volume(self, ctxt, volume, request_spec=None,
+                      filter_properties=None, allow_reschedule=True):
+        """Create a volume placed on this backend: run the manager flow.
+
+        A creation the flow handed back to the scheduler is done here:
+        the failure was logged by the flow's listener and is not raised.
+        The flow's own reverts reschedule or error the volume out; should
+        the flow fail where they cannot (before they ran), a volume still
+        ``creating`` here is errored out, so that none stays ``creating``.
+        """
+        admin = ctxt.elevated()
+        engine = create_volume.get_flow(
+            admin, self.db, self.driver, self.scheduler_rpcapi,
+            self.backend_name, volume, allow_reschedule, ctxt,
+            request_spec, filter_properties,
+            image_service=self.image_service, notifier=self.notifier,
+            conf=self.conf, engine='serial')
+        try:
+            flow_utils.run_engine(engine, logger=LOG)
+        except Exception as exc:
+            if self._after_failure(admin, volume['id'], exc):
+                return
+            raise
+
+    def _after_failure(self, context, volume_id, exc):
+        """Whether the failed creation was rescheduled; error out if ours.
+
+        Only a reschedule clears the host of a volume still ``creating``.
+        """
+        try:
+            current = self.db.volume_get(context, volume_id)
+        except exception.VolumeNotFound:
+            return False
+        if current['status'] != 'creating':
+            return False
+        if current['host'] is None:
+            LOG.info('Volume %(id)s: creation on backend %(backend)s failed '
+                     'and was rescheduled.',
+                     {'id': volume_id, 'backend': self.backend_name})
+            return True
+        if backends.backend_of_host(current['host']) == self.backend_name:
+            common.error_out(
+                self.db, context, volume_id,
+                f"backend '{self.backend_name}' failed to create the "
+                f"volume: {common.one_line(exc)}", host=None)
+        return False
+
+    def delete_volume(self, ctxt, volume):
+        """Delete the volume from the backend, then its row and quota.
+
+        A driver failure leaves the volume ``error_deleting`` with the
+        reason, quota still counted: the data may still be there.
+        """
+        with coordination.synchronized(f"{volume['id']}-delete_volume"):
+            try:
+                self.driver.delete_volume(volume)
+            except Exception as exc:
+                self.db.volume_update(
+                    ctxt.elevated(), volume['id'],
+                    {'status': 'error_deleting',
+                     'reason': f'Deleting failed: {common.one_line(exc)}'})
+                raise
+            volume_api.finish_delete(self.db, self.quota, ctxt, volume)
+        LOG.info('Volume %(id)s deleted from backend %(backend)s.',
+                 {'id': volume['id'], 'backend': self.backend_name})
+
+    def create_snapshot(self, ctxt, volume, snapshot):
+        """Copy the volume's data as the snapshot, on this backend."""
+        with coordination.synchronized(f"{volume['id']}-delete_volume"):
+            self.driver.create_snapshot(snapshot, volume)
+        LOG.info('Snapshot %(snap)s of volume %(id)s created on backend '
+                 '%(backend)s.', {'snap': snapshot['id'],
+                                  'id': volume['id'],
+                                  'backend': self.backend_name})
