@@ -5,6 +5,7 @@ import os
 import pytest
 
 from tests.fixtures import postgres
+from tests.fixtures import rabbitmq
 
 
 def in_ci():
@@ -35,6 +36,23 @@ def postgres_url():
         server = postgres.Server()
     except postgres.Unavailable as exc:
         reason = f'PostgreSQL is not available: {exc}'
+    else:
+        reason = None
+    if reason:
+        skip_or_fail(reason)
+    try:
+        yield server.start().url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def rabbitmq_url():
+    """Transport URL of a throwaway RabbitMQ node (one a session)."""
+    try:
+        server = rabbitmq.Server()
+    except rabbitmq.Unavailable as exc:
+        reason = f'RabbitMQ is not available: {exc}'
     else:
         reason = None
     if reason:

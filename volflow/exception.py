@@ -151,6 +151,13 @@ class ConfigError(VolflowException):
     expected = True
 
 
+class ServiceUnavailable(VolflowException):
+    """A service the request needs could not be reached over rpc."""
+
+    message = 'Service unavailable: %(reason)s'
+    code = 503
+
+
 class Timeout(VolflowException):
     message = ('Volume %(volume_id)s is still %(status)s after %(timeout)s '
                'seconds.')

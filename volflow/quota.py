@@ -8,12 +8,12 @@ never committed nor rolled back (its process died) expires after
 
 import datetime
 
-from oslo_config import cfg
 from oslo_utils import timeutils
 
+from volflow import conf as volflow_conf
 from volflow import exception
 
-CONF = cfg.CONF
+CONF = volflow_conf.CONF
 
 #: Resources with a configured default; per-type ones default to unlimited.
 _DEFAULT_LIMIT_OPTS = {

@@ -15,8 +15,6 @@ delta to ``in_use``; a rollback takes it back.
 import abc
 import threading
 
-from oslo_config import cfg
-
 #: Fields of a volume as the API and the command line show it.
 VOLUME_FIELDS = ('id', 'name', 'description', 'size', 'status', 'project_id',
                  'user_id', 'volume_type_id', 'volume_type',
@@ -199,7 +197,9 @@ def get_api(connection=None, conf=None):
     to the SQLite file under ``state_path``. The schema is created and the
     default data seeded on first use.
     """
-    conf = conf or cfg.CONF
+    if conf is None:
+        from volflow import conf as volflow_conf  # registers the options
+        conf = volflow_conf.CONF
     if connection is None:
         connection = conf.database.connection or _default_connection(conf)
     with _APIS_LOCK:

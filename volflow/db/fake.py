@@ -76,9 +76,10 @@ class FakeAPI(api.API):
     @_locked
     def volume_get_all(self, context, filters=None):
         filters = filters or {}
-        return [self._with_type(v) for v in self._volumes.values()
-                if _visible(context, v) and
-                all(v.get(k) == f for k, f in filters.items())]
+        volumes = [self._with_type(v) for v in self._volumes.values()
+                   if _visible(context, v)]
+        return [v for v in volumes
+                if all(v.get(k) == f for k, f in filters.items())]
 
     @_locked
     def volume_update(self, context, volume_id, values, expected=None):
@@ -116,6 +117,9 @@ class FakeAPI(api.API):
         snapshot.update(status='creating', created_at=timeutils.utcnow())
         snapshot.update(copy.deepcopy(values))
         snapshot['id'] = snapshot['id'] or uuidutils.generate_uuid()
+        if snapshot['id'] in self._snapshots:
+            raise exception.InvalidSnapshot(
+                reason=f"snapshot {snapshot['id']} already exists")
         self._snapshots[snapshot['id']] = snapshot
         return snapshot
 
@@ -149,6 +153,9 @@ class FakeAPI(api.API):
                      created_at=timeutils.utcnow())
         image.update(copy.deepcopy(values))
         image['id'] = image['id'] or uuidutils.generate_uuid()
+        if image['id'] in self._images:
+            raise exception.InvalidImage(
+                reason=f"image {image['id']} already exists")
         self._images[image['id']] = image
         return image
 

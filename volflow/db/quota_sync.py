@@ -5,11 +5,10 @@ row is first created) and decide what is over quota the same way, so the
 rules live here once.
 """
 
-from oslo_config import cfg
-
+from volflow import conf as volflow_conf
 from volflow import exception
 
-CONF = cfg.CONF
+CONF = volflow_conf.CONF
 
 
 def count(resource, volumes, snapshots, type_names):

@@ -3,13 +3,17 @@
 :func:`get_rpcapis` returns the pair of rpc apis the configuration asks
 for: with oslo.messaging's ``[DEFAULT] transport_url`` unset, the
 in-process pair of :mod:`volflow.rpc.local`, whose casts run the next flow
-on the process-wide executor.
+on the process-wide executor; with it set, the pair of
+:mod:`volflow.rpc.messaging`, which casts to the scheduler and volume
+services over that transport.
 """
 
 from oslo_config import cfg
 import oslo_messaging
 
-from volflow import exception
+#: volflow's messages - rpc and notifications - go to exchange ``volflow``
+#: unless ``control_exchange`` says otherwise (Cinder's go to ``cinder``).
+oslo_messaging.set_transport_defaults(control_exchange='volflow')
 
 
 def transport_url(conf):
@@ -30,11 +34,10 @@ def transport_url(conf):
 def get_rpcapis(db_api, image_service, conf):
     """Return ``(scheduler_rpcapi, volume_rpcapi)`` for this process."""
     if transport_url(conf) is not None:
-        raise exception.ConfigError(
-            reason=('[DEFAULT] transport_url is set, but volflow cannot '
-                    'run its services over oslo.messaging yet; unset it to '
-                    'run the scheduler and volume managers in this '
-                    'process'))
+        # Imported here, as local is: only the processes that use it
+        # need it.
+        from volflow.rpc import messaging
+        return messaging.get_rpcapis(conf, retry=2)
     # Imported here: local builds the managers, which import
     # volflow.volume.api, which imports this package.
     from volflow.rpc import local

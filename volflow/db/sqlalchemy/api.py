@@ -70,6 +70,7 @@ class SQLAPI(api.API):
 
     :param connection: a SQLAlchemy URL.
     :param engine_kwargs: passed to :func:`sqlalchemy.create_engine`.
+    :ivar engine: the Engine, for an embedding service that shares it.
     """
 
     def __init__(self, connection: str, **engine_kwargs):

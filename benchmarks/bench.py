@@ -1,0 +1,158 @@
+"""volflow against raw taskflow, measured in one process and one run.
+
+Run from a checkout: ``python benchmarks/bench.py`` (or ``tox -e bench``).
+Every volflow number is divided by a raw taskflow baseline measured in the
+same process a moment before, so the ratios hold on any machine; the
+absolute milliseconds are printed alongside for the record.
+
+(a) one full create (API + scheduler + manager flows, in-memory db, fake
+    driver, no latency) against 13 no-op tasks in 3 linear flows built and
+    loaded per run;
+(b) 200 creates with 20 ms of driver latency per call at max_workers 16,
+    against the ideal throughput for that worker count and against
+    creating them one at a time;
+(c) a cold ``python -m volflow create --size 1`` against a cold import of
+    taskflow, oslo.log and oslo.config;
+(d) create latency with 10,000 volumes in the SQLite database against an
+    empty one;
+(e) the API flow alone on the embedded SQLite database (real quota rows,
+    a real volume row) against 5 no-op tasks in one linear flow.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
+warnings.filterwarnings('ignore', category=DeprecationWarning)
+
+import _raw  # noqa: E402  (benchmarks/ is sys.path[0] when run)
+import _setup  # noqa: E402
+
+
+def bench_full_create(repeat):
+    base = _raw.best_ms(lambda: _raw.run_flows((5, 2, 6)), repeat)
+    env = _setup.Env(connection='memory://', latency=0.0)
+    try:
+        ours = _raw.best_ms(env.create_and_wait, repeat)
+    finally:
+        env.close()
+    return ('(a) full create, fake db+driver', ours, base, '<= 1.0')
+
+
+def bench_throughput(count, latency, workers):
+    env = _setup.Env(connection='memory://', latency=latency,
+                     max_workers=workers)
+    try:
+        env.create_and_wait()  # warm up: managers, drivers, executor
+        start = time.perf_counter()
+        env.create_many(count)
+        concurrent = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(max(count // 10, 1)):
+            env.create_and_wait()
+        serial = (time.perf_counter() - start) * 10
+    finally:
+        env.close()
+    per_create = latency * env.driver_calls_per_create
+    ideal = count * per_create / workers
+    return concurrent, ideal, serial
+
+
+def bench_cold_cli(repeat):
+    state = tempfile.mkdtemp(prefix='volflow-bench-')
+    conf = os.path.join(state, 'volflow.conf')
+    with open(conf, 'w') as f:
+        f.write(f'[DEFAULT]\nstate_path = {state}\n')
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+
+    def cli():
+        subprocess.run([sys.executable, '-m', 'volflow', '--config-file',
+                        conf, 'create', '--size', '1'], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def imports():
+        subprocess.run([sys.executable, '-c',
+                        'import taskflow.engines, oslo_log.log, '
+                        'oslo_config.cfg'], env=env, check=True)
+    try:
+        cli()  # first run creates the schema and seeds
+        base = _raw.best_ms(imports, repeat, warmup=1)
+        ours = _raw.best_ms(cli, repeat, warmup=0)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    return ('(c) cold CLI create vs imports', ours, base, '<= 1.5')
+
+
+def bench_big_db(repeat, volumes):
+    state = tempfile.mkdtemp(prefix='volflow-bench-')
+    try:
+        empty = _setup.Env(connection=f'sqlite:///{state}/empty.sqlite',
+                           latency=0.0, state_path=state)
+        try:
+            base = _raw.best_ms(empty.create_and_wait, repeat)
+        finally:
+            empty.close()
+        full = _setup.Env(connection=f'sqlite:///{state}/full.sqlite',
+                          latency=0.0, state_path=state)
+        try:
+            full.fill(volumes)
+            ours = _raw.best_ms(full.create_and_wait, repeat)
+        finally:
+            full.close()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    return (f'(d) create, {volumes} volumes vs empty db', ours, base,
+            '<= 1.2')
+
+
+def bench_api_flow_sqlite(repeat):
+    base = _raw.best_ms(lambda: _raw.run_flows((5,)), repeat)
+    state = tempfile.mkdtemp(prefix='volflow-bench-')
+    env = _setup.Env(connection=f'sqlite:///{state}/api.sqlite',
+                     latency=0.0, state_path=state)
+    try:
+        ours = _raw.best_ms(env.api_flow_only, repeat)
+    finally:
+        env.close()
+        shutil.rmtree(state, ignore_errors=True)
+    return ('(e) API flow on SQLite vs 5 no-ops', ours, base, '<= 1.5')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeat', type=int, default=30,
+                        help='runs per measurement (best is reported)')
+    parser.add_argument('--volumes', type=int, default=10000,
+                        help='volumes in the database for (d)')
+    parser.add_argument('--count', type=int, default=200,
+                        help='creates for (b)')
+    args = parser.parse_args()
+    _setup.load_conf()
+
+    rows = [bench_full_create(args.repeat)]
+    concurrent, ideal, serial = bench_throughput(args.count, 0.020, 16)
+    rows.append(bench_cold_cli(max(args.repeat // 6, 3)))
+    rows.append(bench_big_db(args.repeat, args.volumes))
+    rows.append(bench_api_flow_sqlite(args.repeat))
+
+    print(f"{'measure':<42} {'volflow ms':>11} {'baseline ms':>12} "
+          f"{'ratio':>6}  target")
+    for name, (ours, ours_med), (base, base_med), target in rows:
+        print(f'{name:<42} {ours:>11.2f} {base:>12.2f} {ours / base:>6.2f}'
+              f'  {target}   (medians {ours_med:.2f} / {base_med:.2f})')
+    print(f"{'(b) %d creates, 20 ms latency, 16 workers' % args.count:<42} "
+          f'{concurrent * 1000:>11.0f} {ideal * 1000:>12.0f} '
+          f'{ideal / concurrent:>6.2f}  >= 0.8 of ideal (throughput)')
+    label = f'    ... one at a time (from {max(args.count // 10, 1)})'
+    print(f'{label:<42} {serial * 1000:>11.0f} {"":>12} '
+          f'{serial / concurrent:>6.2f}  speed-up of concurrency')
+
+
+if __name__ == '__main__':
+    main()

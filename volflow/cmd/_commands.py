@@ -1,0 +1,182 @@
+"""The command handlers other than ``create``.
+
+Each handler takes the parsed arguments, the volume API, the request
+context and the configuration, prints its result on stdout and returns
+the exit status. Refusals are raised as
+:class:`~volflow.exception.VolflowException` and reported by ``main``.
+"""
+
+import time
+
+from volflow.cmd import _backends
+from volflow.cmd import _graph
+from volflow.cmd import _output
+from volflow.cmd import _util
+from volflow import exception
+
+
+def _emit_record(view, args):
+    _output.emit(view, args.format, lambda: _output.record_table(view))
+
+
+def _emit_list(kind, views, args):
+    _output.emit(views, args.format, lambda: _output.list_table(kind, views))
+
+
+# Volumes -----------------------------------------------------------------
+def volume_list(args, api, ctx, conf):
+    """List the volumes the context may see."""
+    views = [_output.volume_view(v) for v in api.get_all(ctx)]
+    _emit_list('volume', views, args)
+    return 0
+
+
+def volume_show(args, api, ctx, conf):
+    """Show one volume, with the reason if it ended in error."""
+    _emit_record(_output.volume_view(api.get(ctx, args.id)), args)
+    return 0
+
+
+def _wait_deleted(api, ctx, volume_id, timeout):
+    """``'deleted'`` once the volume is gone, else its last status."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            status = api.get(ctx, volume_id)['status']
+        except exception.VolumeNotFound:
+            return 'deleted'
+        if status != 'deleting' or time.monotonic() >= deadline:
+            return status
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def volume_delete(args, api, ctx, conf):
+    """Delete a volume and wait until it is gone (a manager may do it)."""
+    api.delete(ctx, args.id, force=args.force)
+    status = _wait_deleted(api, ctx, args.id, conf.create_timeout)
+    view = {'id': args.id, 'status': status}
+    _output.emit(view, args.format,
+                 lambda: f"Volume {args.id}: {status}.")
+    if status != 'deleted':
+        _util.fail(f"Volume {args.id} was not deleted: it is '{status}'")
+        return 1
+    return 0
+
+
+# Snapshots ---------------------------------------------------------------
+def snapshot_create(args, api, ctx, conf):
+    """Snapshot an available volume."""
+    snapshot = api.create_snapshot(ctx, args.volume_id,
+                                   name=args.display_name)
+    _emit_record(_output.snapshot_view(snapshot), args)
+    return 0
+
+
+def snapshot_list(args, api, ctx, conf):
+    """List the snapshots the context may see."""
+    views = [_output.snapshot_view(s) for s in api.get_all_snapshots(ctx)]
+    _emit_list('snapshot', views, args)
+    return 0
+
+
+# Images ------------------------------------------------------------------
+def image_create(args, api, ctx, conf):
+    """Register a local file as an image."""
+    image = api.image_service.create(ctx, args.display_name, args.file,
+                                     min_disk=args.min_disk,
+                                     is_public=args.public)
+    _emit_record(_output.image_view(image), args)
+    return 0
+
+
+def image_list(args, api, ctx, conf):
+    """List the project's images and the public ones."""
+    views = [_output.image_view(i) for i in api.image_service.get_all(ctx)]
+    _emit_list('image', views, args)
+    return 0
+
+
+# Volume types ------------------------------------------------------------
+def type_create(args, api, ctx, conf):
+    """Create a volume type with its extra specs."""
+    extra_specs = _util.parse_pairs('--property', args.property)
+    volume_type = api.db.volume_type_create(ctx, args.display_name,
+                                            extra_specs)
+    _emit_record(_output.volume_type_view(volume_type), args)
+    return 0
+
+
+def type_list(args, api, ctx, conf):
+    """List the volume types."""
+    views = [_output.volume_type_view(t)
+             for t in api.db.volume_type_get_all(ctx)]
+    _emit_list('volume_type', views, args)
+    return 0
+
+
+# Quotas ------------------------------------------------------------------
+def _emit_quota(args, api, ctx):
+    summary = api.quota.summary(ctx, ctx.project_id)
+    _output.emit(summary, args.format,
+                 lambda: _output.quota_table(summary))
+
+
+def quota_show(args, api, ctx, conf):
+    """Show the project's limits, usage and reservations."""
+    _emit_quota(args, api, ctx)
+    return 0
+
+
+def _volume_type_name(api, ctx, name_or_id):
+    try:
+        return api.db.volume_type_get_by_name(ctx, name_or_id)['name']
+    except exception.VolumeTypeNotFound:
+        return api.db.volume_type_get(ctx, name_or_id)['name']
+
+
+def quota_update(args, api, ctx, conf):
+    """Set the project's limits, per type with --volume-type."""
+    limits = {resource: getattr(args, resource)
+              for resource in ('volumes', 'gigabytes', 'snapshots')
+              if getattr(args, resource) is not None}
+    if not limits:
+        raise exception.InvalidInput(
+            reason='quota-update needs at least one of --volumes, '
+                   '--gigabytes, --snapshots')
+    if args.volume_type:
+        suffix = _volume_type_name(api, ctx, args.volume_type)
+        limits = {f'{resource}_{suffix}': limit
+                  for resource, limit in limits.items()}
+    for resource, limit in limits.items():
+        if limit < -1:  # checked for all first: a refusal changes nothing
+            raise exception.InvalidInput(
+                reason=(f"Quota limit '{limit}' for {resource} must be -1 "
+                        f"(unlimited) or greater"))
+    for resource, limit in limits.items():
+        api.quota.update(ctx, ctx.project_id, resource, limit)
+    _emit_quota(args, api, ctx)
+    return 0
+
+
+# Backends and flows ------------------------------------------------------
+def backend_list(args, api, ctx, conf):
+    """List the backends with their capacity."""
+    views = _backends.backend_views(api.db, conf)
+    columns = ('name', 'volume_backend_name', 'availability_zone',
+               'total_capacity_gb', 'free_capacity_gb',
+               'allocated_capacity_gb')
+    _output.emit(views, args.format,
+                 lambda: _output.rows_table(columns, views))
+    return 0
+
+
+def graph(args, api, ctx, conf):
+    """Print a flow as Graphviz DOT, built with stand-ins."""
+    # Building a flow never touches state, even if it loads persistence.
+    conf.set_override('persistence_connection', 'memory://',
+                      group='taskflow')
+    engine = _graph.load_flow_engine(args.flow, conf)
+    print(_graph.engine_to_dot(engine))
+    return 0

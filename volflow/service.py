@@ -1,0 +1,228 @@
+"""Long-running services: the scheduler and one volume service per backend.
+
+Each service is an oslo.messaging rpc server (:mod:`volflow.rpc.
+messaging`) in front of one manager:
+
+* ``volflow scheduler``: the :class:`~volflow.scheduler.manager.
+  SchedulerManager`, on topic ``volflow-scheduler``. Every scheduler
+  consumes the same queue, so more of them share the work.
+* ``volflow volume --backend NAME``: the :class:`~volflow.volume.manager.
+  VolumeManager` of backend NAME (a section of ``enabled_backends``, or
+  ``local``), on topic ``volflow-volume`` server NAME. Run exactly one per
+  backend: at start it takes over what its previous run left behind.
+
+All of them, and the API (the command line), share one database - a
+SQLite file on one machine, PostgreSQL across several - and the broker of
+``[DEFAULT] transport_url``.
+
+**Stopping.** SIGTERM or SIGINT stops the server from taking new messages;
+the flows already running finish (``server.stop(); server.wait()``) and
+the process exits 0. Messages still queued stay on the broker for the
+next start or another instance.
+
+**Starting after a crash.** A volume service killed in the middle of a
+creation leaves the volume ``creating`` on its backend, and its message
+is gone (oslo.messaging acknowledges a message when it takes it). Before
+it listens again the service hands such volumes to
+``volflow.persistence`` when that module can resume flows; otherwise it
+does what Cinder's ``init_host`` does: deletes what the driver may have
+written and sets the volume ``error`` with the reason, so that no volume
+stays ``creating`` for ever.
+
+Log lines carry no broker password: the transport URL is shown masked and
+every handler masks URL credentials and ``password=`` style values.
+"""
+
+import importlib
+import logging as std_logging
+import os
+import signal
+import socket
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import strutils
+
+from volflow import context as volflow_context
+from volflow import db
+from volflow.flows import common
+from volflow.image import fake as fake_image
+from volflow.rpc import local
+from volflow.rpc import messaging
+from volflow.scheduler import filter_scheduler
+from volflow.scheduler import manager as scheduler_manager
+from volflow.volume import backends
+from volflow.volume import manager as volume_manager
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+class _MaskingFilter(std_logging.Filter):
+    """Masks secrets in every record a handler writes, any library's."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        masked = messaging.mask_url(strutils.mask_password(message))
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_masking():
+    """Mask secrets on every handler of the root logger."""
+    for handler in std_logging.getLogger().handlers:
+        if not any(isinstance(f, _MaskingFilter) for f in handler.filters):
+            handler.addFilter(_MaskingFilter())
+
+
+class Service:
+    """One manager behind an rpc server, run until SIGTERM or SIGINT.
+
+    :param name: what the log lines call the service.
+    :param endpoint: a :mod:`volflow.rpc.messaging` endpoint.
+    :param server: the rpc server name (volume services: the backend).
+    :param on_start: called before the server listens (crash recovery).
+    """
+
+    def __init__(self, name, topic, endpoint, server, conf=None,
+                 transport=None, on_start=None):
+        self.name = name
+        self.topic = topic
+        self.endpoint = endpoint
+        self.server_name = server
+        self.conf = conf or CONF
+        self.transport = transport or messaging.get_transport(self.conf)
+        self.on_start = on_start
+        self._stop_requested = threading.Event()
+        self._why = None
+        self.rpc_server = None
+
+    def start(self):
+        """Recover, then listen."""
+        if self.on_start is not None:
+            self.on_start()
+        self.rpc_server = messaging.get_server(
+            self.transport, self.topic, self.endpoint, self.server_name)
+        self.rpc_server.start()
+        LOG.info('volflow %(name)s started (pid %(pid)d): listening on '
+                 'topic %(topic)s server %(server)s at %(url)s',
+                 {'name': self.name, 'pid': os.getpid(),
+                  'topic': self.topic, 'server': self.server_name,
+                  'url': messaging.mask_url(self.conf.transport_url)})
+
+    def request_stop(self, why='stop requested'):
+        """Ask :meth:`run` to stop (signal handlers, other threads)."""
+        self._why = self._why or why
+        self._stop_requested.set()
+
+    def stop(self):
+        """Take no new messages, let the running ones finish."""
+        LOG.info('volflow %(name)s stopping (%(why)s): no new requests are '
+                 'taken, the ones in progress finish.',
+                 {'name': self.name, 'why': self._why or 'stop requested'})
+        if self.rpc_server is not None:
+            self.rpc_server.stop()
+            self.rpc_server.wait()
+        LOG.info('volflow %s stopped.', self.name)
+
+    def _on_signal(self, signum, _frame):
+        self.request_stop(f'received {signal.Signals(signum).name}')
+
+    def run(self):
+        """Start, serve until SIGTERM/SIGINT, stop gracefully; return 0."""
+        previous = {sig: signal.signal(sig, self._on_signal)
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            self._stop_requested.wait()
+            self.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 0
+
+
+def _image_service(db_api, conf):
+    return fake_image.FakeImageService(
+        db_api, os.path.join(conf.state_path, 'images'))
+
+
+def scheduler_service(conf=None, transport=None):
+    """The scheduler service: the filter scheduler behind an rpc server."""
+    conf = conf or CONF
+    transport = transport or messaging.get_transport(conf)
+    db_api = db.get_api(conf=conf)
+    volume_rpcapi = messaging.VolumeAPI(transport)
+    manager = scheduler_manager.SchedulerManager(
+        db_api, filter_scheduler.FilterScheduler(db_api, volume_rpcapi,
+                                                 conf), conf=conf)
+    return Service('scheduler', messaging.TOPIC_SCHEDULER,
+                   messaging.SchedulerEndpoint(manager),
+                   socket.gethostname(), conf=conf, transport=transport)
+
+
+def volume_service(backend_name, conf=None, transport=None):
+    """The volume service of one backend.
+
+    :raises BackendNotFound: when no backend has that name.
+    """
+    conf = conf or CONF
+    backends.get_backend(backend_name, conf)
+    transport = transport or messaging.get_transport(conf)
+    db_api = db.get_api(conf=conf)
+    manager = volume_manager.VolumeManager(
+        backend_name, db_api, local.get_driver(backend_name, conf),
+        _image_service(db_api, conf), messaging.SchedulerAPI(transport),
+        conf=conf)
+    return Service(f'volume service of backend {backend_name}',
+                   messaging.TOPIC_VOLUME,
+                   messaging.VolumeEndpoint(manager), backend_name,
+                   conf=conf, transport=transport,
+                   on_start=lambda: recover_backend(manager))
+
+
+def _persistence():
+    """``volflow.persistence`` when it can resume flows, else None."""
+    try:
+        module = importlib.import_module('volflow.persistence')
+    except ImportError:
+        return None
+    return module if hasattr(module, 'resume_backend') else None
+
+
+def recover_backend(manager):
+    """Take over the volumes a previous run left ``creating`` here.
+
+    With flow persistence, the interrupted flows are resumed. Without, as
+    Cinder's ``init_host`` does: the driver deletes whatever it may have
+    written (deleting is idempotent) and the volume is set ``error``
+    with the reason and no host; its quota stays counted until it is
+    deleted, like every ``error`` volume.
+
+    :returns: the ids of the volumes taken over.
+    """
+    persistence = _persistence()
+    if persistence is not None:
+        return persistence.resume_backend(manager)
+    admin = volflow_context.get_admin_context()
+    name = manager.backend_name
+    stuck = [v for v in manager.db.volume_get_all(admin,
+                                                  {'status': 'creating'})
+             if v['host'] and backends.backend_of_host(v['host']) == name]
+    for volume in stuck:
+        LOG.warning('Volume %(id)s was left creating on backend '
+                    '%(backend)s by a previous run of its volume service; '
+                    'setting it to error.', {'id': volume['id'],
+                                             'backend': name})
+        try:
+            manager.driver.delete_volume(volume)
+        except Exception:
+            LOG.exception('Volume %s: could not delete what the '
+                          'interrupted creation wrote.', volume['id'])
+        common.error_out(
+            manager.db, admin, volume['id'],
+            f"the volume service of backend '{name}' stopped while "
+            f"creating the volume", host=None)
+    return [v['id'] for v in stuck]
