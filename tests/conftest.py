@@ -1,11 +1,13 @@
 """Fixtures and helpers shared by every test directory."""
 
 import os
+import uuid
 
 import pytest
 
 from tests.fixtures import postgres
 from tests.fixtures import rabbitmq
+from tests.fixtures import redis as redis_fixture
 
 
 def in_ci():
@@ -59,5 +61,26 @@ def rabbitmq_url():
         skip_or_fail(reason)
     try:
         yield server.start().url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def redis_server():
+    """A throwaway Redis server (one a session): ``.host``, ``.port``.
+
+    It requires ``.password``. Tests keep out of each other's way with a
+    jobboard namespace each.
+    """
+    try:
+        server = redis_fixture.Server(password=f'Rd-{uuid.uuid4().hex}')
+    except redis_fixture.Unavailable as exc:
+        reason = f'Redis is not available: {exc}'
+    else:
+        reason = None
+    if reason:
+        skip_or_fail(reason)
+    try:
+        yield server.start()
     finally:
         server.stop()

@@ -132,6 +132,13 @@ class SnapshotLimitExceeded(OverQuota):
                "for quota '%(name)s'.")
 
 
+class ReservationLost(QuotaError):
+    """A flow resumed too late: its reservation expired meanwhile."""
+
+    message = ('Quota reservations %(reservations)s expired before they '
+               'could be committed; the request must be made again.')
+
+
 class NoValidBackend(VolflowException):
     message = 'No valid backend was found. %(reason)s'
     code = 400

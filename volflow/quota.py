@@ -60,10 +60,7 @@ class QuotaEngine:
                 for name, limit in sorted(limits.items())}
 
     def update(self, context, project_id, resource, limit):
-        if limit < -1:
-            raise exception.InvalidInput(
-                reason=(f"Quota limit '{limit}' for {resource} must be -1 "
-                        f"(unlimited) or greater"))
+        check_limit(resource, limit)
         self.db.quota_set(context, project_id, resource, limit)
 
     def check_volume_size(self, size):
@@ -72,39 +69,69 @@ class QuotaEngine:
         if limit >= 0 and size > limit:
             raise exception.VolumeSizeExceedsLimit(size=size, limit=limit)
 
-    def reserve(self, context, project_id, deltas):
+    def reserve(self, context, project_id, deltas, key=None):
         """Reserve ``deltas`` for the project; return the reservation ids.
 
         Raises the specific :class:`~volflow.exception.OverQuota` subclass
-        Cinder raises for the first resource over its limit.
+        Cinder raises for the first resource over its limit. With ``key``
+        the reservation is made at most once while it is outstanding or
+        committed (see :meth:`volflow.db.api.API.quota_reserve`): a flow
+        step run again after a crash gets the same reservation back.
         """
         expire = timeutils.utcnow() + datetime.timedelta(
             seconds=self.conf.reservation_expire)
-        limits = self.limits(context, project_id, deltas)
+        # Defaults only: the database applies the project's own limits in
+        # the same transaction as the reservation.
+        limits = {res: self.default_limit(res) for res in deltas}
+        keyed = {} if key is None else {'key': key}
         try:
             return self.db.quota_reserve(context, project_id, deltas,
-                                         limits, expire)
+                                         limits, expire, **keyed)
         except exception.OverQuota as exc:
             raise over_quota_error(exc, deltas) from None
 
     def commit(self, context, reservations):
-        self.db.reservation_commit(context, reservations)
+        """Commit; committing again is a no-op.
+
+        :returns: the ids that were neither outstanding nor committed:
+            they expired (or were rolled back) before the commit, which
+            happens to a flow resumed too late after a crash.
+        """
+        return self.db.reservation_commit(context, reservations)
 
     def rollback(self, context, reservations):
         self.db.reservation_rollback(context, reservations)
 
-    def release(self, context, project_id, deltas):
-        """Give back committed usage: a negative reservation, committed."""
+    def release(self, context, project_id, deltas, key=None):
+        """Give back committed usage: a negative reservation, committed.
+
+        With ``key`` it happens at most once: a release run again after a
+        crash finds its reservation outstanding (and commits it) or
+        committed (and does nothing).
+        """
         negative = {res: -delta for res, delta in deltas.items()}
+        keyed = {} if key is None else {'key': key}
         reservations = self.db.quota_reserve(
             context, project_id, negative, {},
             timeutils.utcnow() + datetime.timedelta(
-                seconds=self.conf.reservation_expire))
+                seconds=self.conf.reservation_expire), **keyed)
         self.db.reservation_commit(context, reservations)
 
     def expire(self, context):
         """Roll back reservations past their expiry; return how many."""
         return self.db.reservation_expire(context, timeutils.utcnow())
+
+
+#: Largest quota limit: the SQL column is a 32-bit integer (Cinder's).
+MAX_LIMIT = 2 ** 31 - 1
+
+
+def check_limit(resource, limit):
+    """Refuse a limit below -1 (unlimited) or above :data:`MAX_LIMIT`."""
+    if not -1 <= limit <= MAX_LIMIT:
+        raise exception.InvalidInput(
+            reason=(f"Quota limit '{limit}' for {resource} must be -1 "
+                    f"(unlimited) or between 0 and {MAX_LIMIT}"))
 
 
 def over_quota_error(exc, deltas):

@@ -23,18 +23,17 @@ next start or another instance.
 **Starting after a crash.** A volume service killed in the middle of a
 creation leaves the volume ``creating`` on its backend, and its message
 is gone (oslo.messaging acknowledges a message when it takes it). Before
-it listens again the service hands such volumes to
-``volflow.persistence`` when that module can resume flows; otherwise it
-does what Cinder's ``init_host`` does: deletes what the driver may have
-written and sets the volume ``error`` with the reason, so that no volume
-stays ``creating`` for ever.
+it listens again the service resumes the flows of its backend that
+``volflow.persistence`` recorded; a volume it cannot resume gets what
+Cinder's ``init_host`` gives it: what the driver may have written is
+deleted and the volume set ``error`` with the reason. No volume stays
+``creating`` for ever.
 
 Log lines carry no broker password: the transport URL is shown masked and
 every handler masks URL credentials and ``password=`` style values.
 """
 
 import importlib
-import logging as std_logging
 import os
 import signal
 import socket
@@ -42,12 +41,12 @@ import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import strutils
 
 from volflow import context as volflow_context
 from volflow import db
 from volflow.flows import common
 from volflow.image import fake as fake_image
+from volflow import redaction
 from volflow.rpc import local
 from volflow.rpc import messaging
 from volflow.scheduler import filter_scheduler
@@ -59,22 +58,12 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-class _MaskingFilter(std_logging.Filter):
-    """Masks secrets in every record a handler writes, any library's."""
+class _Interrupted(BaseException):
+    """A stop signal came before the server listened.
 
-    def filter(self, record):
-        message = record.getMessage()
-        masked = messaging.mask_url(strutils.mask_password(message))
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def install_log_masking():
-    """Mask secrets on every handler of the root logger."""
-    for handler in std_logging.getLogger().handlers:
-        if not any(isinstance(f, _MaskingFilter) for f in handler.filters):
-            handler.addFilter(_MaskingFilter())
+    A ``BaseException``, so that no library retry loop (oslo.messaging
+    connecting to a broker out of reach retries for ever) swallows it.
+    """
 
 
 class Service:
@@ -97,6 +86,8 @@ class Service:
         self.on_start = on_start
         self._stop_requested = threading.Event()
         self._why = None
+        #: starting -> listening -> stopping (run's signal handling).
+        self._phase = 'starting'
         self.rpc_server = None
 
     def start(self):
@@ -106,11 +97,13 @@ class Service:
         self.rpc_server = messaging.get_server(
             self.transport, self.topic, self.endpoint, self.server_name)
         self.rpc_server.start()
+        if self._phase == 'starting':
+            self._phase = 'listening'
         LOG.info('volflow %(name)s started (pid %(pid)d): listening on '
                  'topic %(topic)s server %(server)s at %(url)s',
                  {'name': self.name, 'pid': os.getpid(),
                   'topic': self.topic, 'server': self.server_name,
-                  'url': messaging.mask_url(self.conf.transport_url)})
+                  'url': redaction.mask_secrets(self.conf.transport_url)})
 
     def request_stop(self, why='stop requested'):
         """Ask :meth:`run` to stop (signal handlers, other threads)."""
@@ -118,7 +111,11 @@ class Service:
         self._stop_requested.set()
 
     def stop(self):
-        """Take no new messages, let the running ones finish."""
+        """Take no new messages, let the running ones finish.
+
+        Safe on a server whose start was interrupted: oslo.messaging's
+        ``stop`` and ``wait`` skip a listener that was never made.
+        """
         LOG.info('volflow %(name)s stopping (%(why)s): no new requests are '
                  'taken, the ones in progress finish.',
                  {'name': self.name, 'why': self._why or 'stop requested'})
@@ -129,14 +126,24 @@ class Service:
 
     def _on_signal(self, signum, _frame):
         self.request_stop(f'received {signal.Signals(signum).name}')
+        if self._phase == 'starting':
+            # Recovering, or waiting for the broker: nothing was taken
+            # that could finish, so stop at once rather than once the
+            # broker is back. Later signals only repeat the request.
+            self._phase = 'stopping'
+            raise _Interrupted()
 
     def run(self):
         """Start, serve until SIGTERM/SIGINT, stop gracefully; return 0."""
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.start()
+            try:
+                self.start()
+            except _Interrupted:
+                pass
             self._stop_requested.wait()
+            self._phase = 'stopping'
             self.stop()
         finally:
             for sig, handler in previous.items():
@@ -195,11 +202,12 @@ def _persistence():
 def recover_backend(manager):
     """Take over the volumes a previous run left ``creating`` here.
 
-    With flow persistence, the interrupted flows are resumed. Without, as
-    Cinder's ``init_host`` does: the driver deletes whatever it may have
-    written (deleting is idempotent) and the volume is set ``error``
-    with the reason and no host; its quota stays counted until it is
-    deleted, like every ``error`` volume.
+    ``volflow.persistence.resume_backend`` resumes the interrupted flows
+    it recorded and errors out the rest. Without it, every such volume is
+    handled as Cinder's ``init_host`` does: the driver deletes whatever
+    it may have written (deleting is idempotent) and the volume is set
+    ``error`` with the reason and no host; its quota stays counted until
+    it is deleted, like every ``error`` volume.
 
     :returns: the ids of the volumes taken over.
     """

@@ -34,20 +34,22 @@ class Timings:
 
     def format(self):
         """The table ``volflow create --timings`` prints."""
-        rows = self.rows()
-        width = max([len(_short(name)) for _k, name, *_ in rows] + [4])
+        rows = [(_label(kind, name), count, mean, peak)
+                for kind, name, count, mean, peak in self.rows()]
+        width = max([len(label) for label, *_ in rows] + [4])
         lines = [f"{'what':<{width}}  {'runs':>5}  {'mean ms':>9}  "
                  f"{'max ms':>9}"]
-        for kind, name, count, mean, peak in rows:
-            label = _short(name) if kind == compiler.TASK else f'[{name}]'
+        for label, count, mean, peak in rows:
             lines.append(f'{label:<{width}}  {count:>5}  {mean:>9.2f}  '
                          f'{peak:>9.2f}')
         return '\n'.join(lines)
 
 
-def _short(name):
-    """``volflow.flows.api.create_volume.QuotaReserveTask;...`` -> class."""
-    return name.split(';')[0].rsplit('.', 1)[-1]
+def _label(kind, name):
+    """A task's class name, or a flow's name in brackets."""
+    if kind == compiler.TASK:
+        return name.split(';')[0].rsplit('.', 1)[-1]
+    return f'[{name}]'
 
 
 class TimingListener(timing.DurationListener):

@@ -178,7 +178,7 @@ def pipeline(override, conf, tmp_path, request):
     local.reset()
 
 
-@pytest.mark.parametrize('pipeline', ['memory', 'sqlite'], indirect=True)
+@pytest.mark.parametrize('pipeline', ['memory'], indirect=True)
 def test_whole_pipeline_usage_is_the_live_volumes(pipeline, conf):
     _set_quota(pipeline.db, conf)
     outcome = worker.create_at_once(pipeline, CTX, CREATES)

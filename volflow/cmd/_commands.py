@@ -13,6 +13,7 @@ from volflow.cmd import _graph
 from volflow.cmd import _output
 from volflow.cmd import _util
 from volflow import exception
+from volflow import quota
 
 
 def _emit_record(view, args):
@@ -150,10 +151,8 @@ def quota_update(args, api, ctx, conf):
         limits = {f'{resource}_{suffix}': limit
                   for resource, limit in limits.items()}
     for resource, limit in limits.items():
-        if limit < -1:  # checked for all first: a refusal changes nothing
-            raise exception.InvalidInput(
-                reason=(f"Quota limit '{limit}' for {resource} must be -1 "
-                        f"(unlimited) or greater"))
+        # Checked for all first: a refusal changes nothing.
+        quota.check_limit(resource, limit)
     for resource, limit in limits.items():
         api.quota.update(ctx, ctx.project_id, resource, limit)
     _emit_quota(args, api, ctx)

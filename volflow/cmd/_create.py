@@ -22,6 +22,8 @@ from volflow.cmd import _output
 from volflow.cmd import _util
 from volflow import exception
 from volflow import executor
+from volflow.rpc import local
+from volflow import timing
 
 
 def _request(args):
@@ -80,7 +82,23 @@ class _Outcome:
 
 
 def create(args, api, ctx, conf):
-    """Create one volume (or ``--count`` of them); return the exit code."""
+    """Create one volume (or ``--count`` of them); return the exit code.
+
+    With ``--timings`` the time each task and flow took (mean and max over
+    the creates) is printed on stderr once every flow has finished.
+    """
+    if not args.timings:
+        return _create(args, api, ctx, conf)
+    collector = timing.enable()
+    try:
+        return _create(args, api, ctx, conf)
+    finally:
+        local.wait_idle()
+        timing.disable()
+        print(collector.format(), file=sys.stderr)
+
+
+def _create(args, api, ctx, conf):
     request = _request(args)
     if args.count > 1:
         return _create_many(args, api, ctx, conf, request)

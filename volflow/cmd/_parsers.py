@@ -12,9 +12,12 @@ name of the chosen command.
 
 import argparse
 import os
+import re
 
 from volflow.cmd import _commands
+from volflow.cmd import _conductor
 from volflow.cmd import _create
+from volflow.cmd import _resume
 from volflow.cmd import _services
 
 DEFAULT_ID = 'volflow'
@@ -22,10 +25,8 @@ DEFAULT_ID = 'volflow'
 
 def positive_int(text):
     """argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
+    digits = text.strip()
+    value = int(digits) if re.fullmatch(r'[0-9]+', digits) else 0
     if value < 1:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not an integer of at least 1")
@@ -79,6 +80,9 @@ def _add_create(subparsers):
     parser.add_argument('--no-wait', action='store_true',
                         help='Do not wait for the volume to leave '
                              '"creating".')
+    parser.add_argument('--timings', action='store_true',
+                        help='Print on stderr how long each task and flow '
+                             'took.')
 
 
 def _add_volumes(subparsers):
@@ -147,6 +151,8 @@ def add_parsers(subparsers):
     parser.add_argument('flow', choices=('api', 'scheduler', 'manager'),
                         help='Which flow.')
     _services.add_parsers(subparsers)
+    _conductor.add_parser(subparsers)
+    _resume.add_parser(subparsers)
 
 
 def command_names():

@@ -6,7 +6,7 @@ managers inside every command instead).
 
 A service logs to stderr at INFO unless ``--log-file`` (or another log
 destination) says otherwise: unlike a command, its log is its output.
-Every line is masked (:func:`volflow.service.install_log_masking`), and
+Every line is masked (:func:`volflow.redaction.install`), and
 the configuration is logged at DEBUG with secrets masked, as OpenStack
 services do.
 """
@@ -16,6 +16,7 @@ import logging as std_logging
 from oslo_log import log as logging
 
 from volflow import exception
+from volflow import redaction
 from volflow import rpc
 from volflow import service
 
@@ -28,7 +29,7 @@ def _setup_logging(conf):
     if all(isinstance(h, std_logging.NullHandler) for h in root.handlers):
         conf.set_override('use_stderr', True)
         logging.setup(conf, 'volflow', fix_eventlet=False)
-    service.install_log_masking()
+    redaction.install()
     conf.log_opt_values(LOG, std_logging.DEBUG)
 
 

@@ -22,6 +22,7 @@ silenced by :mod:`volflow.cmd` before anything here imports taskflow.
 import contextlib
 import io
 import logging as std_logging
+import re
 import sys
 import traceback
 
@@ -34,6 +35,7 @@ from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow import exception
 from volflow import executor
+from volflow import redaction
 from volflow.rpc import local
 from volflow.volume import api as volume_api
 
@@ -48,6 +50,9 @@ _CLI_OPTS = [
     cfg.BoolOpt('verbose', short='v', default=False,
                 help='Log INFO and above to stderr (--debug: DEBUG).'),
 ]
+
+#: Where argparse's reason starts: ``volflow [COMMAND]: error: ``.
+_USAGE_ERROR = re.compile(r'^\S+(?: \S+)?: error: ', re.M)
 
 #: Global options (before the command) taking no value ...
 _GLOBAL_FLAGS = frozenset(['--debug', '-d', '--nodebug', '--verbose', '-v',
@@ -115,11 +120,13 @@ def parse_args(argv):
             CONF(hoist_global_options(argv, _parsers.command_names()),
                  project='volflow', prog=_util.PROG)
     except SystemExit as exc:
-        lines = captured.getvalue().strip().splitlines()
-        if exc.code and lines:
-            _util.note(lines[-1])
-        elif lines:
-            _util.note('\n'.join(lines))
+        text = captured.getvalue().strip()
+        error = _USAGE_ERROR.search(text) if exc.code else None
+        if error:
+            # The reason may quote an argument holding line breaks.
+            _util.note(_util.one_line(text[error.start():]))
+        elif text:
+            _util.note(text)
         raise
 
 
@@ -137,6 +144,7 @@ def setup_logging():
                                              CONF.log_dir):
         CONF.set_override('use_stderr', True)
     logging.setup(CONF, 'volflow', fix_eventlet=False)
+    redaction.install()
     std_logging.captureWarnings(True)
     if quiet:
         # oslo.log falls back to a stdout handler; stdout is for results.
@@ -176,7 +184,11 @@ def main(argv=None):
     except cfg.Error as exc:
         _util.fail(exc)
         return 1
-    setup_logging()
+    try:
+        setup_logging()
+    except logging.LogConfigError as exc:
+        _util.fail(exc)
+        return 2
     try:
         return run(CONF.command)
     except exception.VolflowException as exc:

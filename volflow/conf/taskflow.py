@@ -22,6 +22,25 @@ taskflow_opts = [
                secret=True,
                help='Where flow progress is persisted: a SQLAlchemy URL; '
                     'defaults to the [database] connection.'),
+    cfg.BoolOpt('persistence_enabled',
+                default=True,
+                help='Record the progress of every flow, so that "volflow '
+                     'resume" (and a service starting) can finish or '
+                     'revert the flows a crash interrupted. Turning it off '
+                     'saves the cost of the records and loses that.'),
+    cfg.IntOpt('logbook_retention',
+               default=3600,
+               min=0,
+               help='Seconds the record of a finished flow is kept before '
+                    'resume removes it.'),
+    cfg.IntOpt('flow_claim_expiry',
+               default=30,
+               min=3,
+               help='Seconds a process\'s claim on a flow it runs lasts '
+                    'unless renewed; the process renews its claims while '
+                    'it lives, and resume takes over a flow only once its '
+                    'claim expired (or, on the same host, once its process '
+                    'is gone).'),
     cfg.BoolOpt('jobboard_enabled',
                 default=False,
                 help='Post scheduling and volume creation as jobs on a '

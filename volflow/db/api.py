@@ -14,6 +14,7 @@ delta to ``in_use``; a rollback takes it back.
 
 import abc
 import threading
+import uuid
 
 #: Fields of a volume as the API and the command line show it.
 VOLUME_FIELDS = ('id', 'name', 'description', 'size', 'status', 'project_id',
@@ -140,21 +141,39 @@ class API(metaclass=abc.ABCMeta):
         """Return ``{resource: {'in_use': n, 'reserved': n}}``."""
 
     @abc.abstractmethod
-    def quota_reserve(self, context, project_id, deltas, limits, expire):
-        """Check ``limits`` and reserve ``deltas`` atomically.
+    def quota_reserve(self, context, project_id, deltas, limits, expire,
+                      key=None):
+        """Check limits and reserve ``deltas`` atomically.
 
-        A usage row that does not exist yet is created from a live count
-        of the project's records. A resource is over quota when its limit
+        ``limits`` are the defaults; a limit set for the project with
+        :meth:`quota_set` takes precedence and is read in the same atomic
+        section, so a concurrent quota update is never half seen. A usage
+        row that does not exist yet is created from a live count of the
+        project's records. A resource is over quota when its limit
         is not negative, its delta is not negative and
         ``limit < delta + in_use + reserved``. If any resource is over,
         ``OverQuota`` is raised with ``overs``, ``usages`` and ``quotas``
         kwargs and nothing changes; otherwise positive deltas are added to
         ``reserved`` and the reservation ids are returned.
+
+        With ``key`` the reservation is idempotent, for flows that may run
+        a step again after a crash: its ids are :func:`reservation_id`
+        ``(key, resource)``, and while any of them is outstanding or
+        recorded as committed the call returns the ids and changes
+        nothing. A reservation rolled back (or expired) may be made again.
         """
 
     @abc.abstractmethod
     def reservation_commit(self, context, reservations):
-        """Move reserved deltas into ``in_use`` (never below zero)."""
+        """Move reserved deltas into ``in_use`` (never below zero).
+
+        Committed ids are recorded (until
+        :meth:`reservation_purge_committed`), so that committing again is
+        a no-op and a keyed reservation is not made twice.
+
+        :returns: the ids that were neither outstanding nor committed
+            before: rolled back, expired or unknown.
+        """
 
     @abc.abstractmethod
     def reservation_rollback(self, context, reservations):
@@ -167,6 +186,37 @@ class API(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def reservation_get_all(self, context, project_id=None):
         """Outstanding reservations (for checks and tests)."""
+
+    @abc.abstractmethod
+    def reservation_purge_committed(self, context, before):
+        """Forget the commits recorded before ``before``; return how many."""
+
+    # Flow claims ---------------------------------------------------------
+    # Which process runs a persisted flow (volflow.persistence): one claim
+    # per flow detail uuid, held by an owner until ``expire``.
+    @abc.abstractmethod
+    def flow_claim(self, context, flow_uuid, owner, expire,
+                   dead_owners=()):
+        """Claim a flow for ``owner`` until ``expire``, atomically.
+
+        Succeeds when the flow is unclaimed, its claim expired, or its
+        owner is one of ``dead_owners``; a claim ``owner`` already holds
+        is *not* taken again (one owner never runs a flow twice at once).
+
+        :returns: whether ``owner`` now holds the claim.
+        """
+
+    @abc.abstractmethod
+    def flow_claim_release(self, context, flow_uuid, owner):
+        """Drop ``owner``'s claim on the flow (no-op if not its own)."""
+
+    @abc.abstractmethod
+    def flow_claims_renew(self, context, owner, expire):
+        """Extend every claim ``owner`` holds to ``expire``."""
+
+    @abc.abstractmethod
+    def flow_claim_get_all(self, context):
+        """Every claim: ``[{'flow_uuid', 'owner', 'expire'}]``."""
 
     # Seeding -------------------------------------------------------------
     def seed(self, default_volume_type):
@@ -183,6 +233,15 @@ class API(metaclass=abc.ABCMeta):
                     {}, description='Default volume type.')
             except exception.InvalidVolumeType:
                 pass  # another process seeded it first
+
+
+#: Namespace of the ids of keyed reservations.
+_RESERVATION_NAMESPACE = uuid.UUID('7d3f5c0e-5a1b-4c8e-9a55-1f0e6b9e2f4d')
+
+
+def reservation_id(key, resource):
+    """The id of ``resource``'s reservation made under ``key``."""
+    return str(uuid.uuid5(_RESERVATION_NAMESPACE, f'{key}/{resource}'))
 
 
 def _default_connection(conf):

@@ -42,6 +42,8 @@ class FakeAPI(api.API):
         self._quotas = {}
         self._usages = {}
         self._reservations = {}
+        self._committed = {}  # reservation id -> when it was committed
+        self._claims = {}  # flow uuid -> claim
 
     # Volumes -------------------------------------------------------------
     def _with_type(self, volume):
@@ -227,11 +229,20 @@ class FakeAPI(api.API):
         return quota_sync.count(resource, volumes, snapshots, type_names)
 
     @_locked
-    def quota_reserve(self, context, project_id, deltas, limits, expire):
+    def quota_reserve(self, context, project_id, deltas, limits, expire,
+                      key=None):
+        if key is not None:
+            keyed = [api.reservation_id(key, res) for res in deltas]
+            if any(rid in self._reservations or rid in self._committed
+                   for rid in keyed):
+                return keyed  # made before: idempotent
         usages = {
             res: self._usages.get((project_id, res)) or {
                 'in_use': self._count(project_id, res), 'reserved': 0}
             for res in deltas}
+        limits = dict(limits, **{
+            res: limit for (proj, res), limit in self._quotas.items()
+            if proj == project_id})
         quota_sync.check_over(deltas, limits, usages)
         for res, usage in usages.items():
             self._usages[(project_id, res)] = usage
@@ -239,7 +250,8 @@ class FakeAPI(api.API):
         for resource, delta in deltas.items():
             if delta > 0:
                 usages[resource]['reserved'] += delta
-            rid = uuidutils.generate_uuid()
+            rid = (uuidutils.generate_uuid() if key is None
+                   else api.reservation_id(key, resource))
             self._reservations[rid] = {
                 'id': rid, 'project_id': project_id, 'resource': resource,
                 'delta': delta, 'expire': expire}
@@ -247,19 +259,25 @@ class FakeAPI(api.API):
         return ids
 
     def _finish(self, reservations, commit):
+        """Finish the outstanding ones; return the others never committed."""
+        lost = []
         for rid in reservations or ():
             res = self._reservations.pop(rid, None)
-            if res is None:
-                continue  # already finished: idempotent
+            if res is None:  # already finished: idempotent
+                if rid not in self._committed:
+                    lost.append(rid)
+                continue
             usage = self._usages[(res['project_id'], res['resource'])]
             if res['delta'] > 0:
                 usage['reserved'] = max(0, usage['reserved'] - res['delta'])
             if commit:
                 usage['in_use'] = max(0, usage['in_use'] + res['delta'])
+                self._committed[rid] = timeutils.utcnow()
+        return lost
 
     @_locked
     def reservation_commit(self, context, reservations):
-        self._finish(reservations, commit=True)
+        return self._finish(reservations, commit=True)
 
     @_locked
     def reservation_rollback(self, context, reservations):
@@ -276,3 +294,40 @@ class FakeAPI(api.API):
     def reservation_get_all(self, context, project_id=None):
         return [r for r in self._reservations.values()
                 if project_id is None or r['project_id'] == project_id]
+
+    @_locked
+    def reservation_purge_committed(self, context, before):
+        old = [rid for rid, when in self._committed.items() if when < before]
+        for rid in old:
+            del self._committed[rid]
+        return len(old)
+
+    # Flow claims ---------------------------------------------------------
+    @_locked
+    def flow_claim(self, context, flow_uuid, owner, expire,
+                   dead_owners=()):
+        claim = self._claims.get(flow_uuid)
+        if claim is not None and (
+                claim['owner'] == owner or
+                (claim['expire'] > timeutils.utcnow() and
+                 claim['owner'] not in dead_owners)):
+            return False
+        self._claims[flow_uuid] = {'flow_uuid': flow_uuid, 'owner': owner,
+                                   'expire': expire}
+        return True
+
+    @_locked
+    def flow_claim_release(self, context, flow_uuid, owner):
+        claim = self._claims.get(flow_uuid)
+        if claim is not None and claim['owner'] == owner:
+            del self._claims[flow_uuid]
+
+    @_locked
+    def flow_claims_renew(self, context, owner, expire):
+        for claim in self._claims.values():
+            if claim['owner'] == owner:
+                claim['expire'] = expire
+
+    @_locked
+    def flow_claim_get_all(self, context):
+        return list(self._claims.values())

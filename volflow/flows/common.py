@@ -1,7 +1,6 @@
 """What the scheduler and manager flows share (Cinder's flows/common.py)."""
 
 from oslo_log import log as logging
-import taskflow.engines
 
 from volflow import exception
 from volflow import flow_utils
@@ -39,14 +38,16 @@ def error_out(db_api, context, volume_id, reason, **values):
     return True
 
 
-def load_engine(flow, store, conf, engine=None):
+def load_engine(flow, store, conf, engine=None, record=None):
     """Load ``flow`` with ``engine``, or the configured engine if None.
 
     The services run their flows with ``engine='serial'``: each flow
     already has a thread of the shared executor, and a flow that waited
     there for its own tasks to get a thread of the same executor could
     starve it.
+
+    :param record: a :class:`volflow.persistence.Record` (the run's
+        progress is recorded, to be resumed after a crash).
     """
-    if engine is None:
-        return flow_utils.load_engine(flow, store, conf=conf)
-    return taskflow.engines.load(flow, store=store, engine=engine)
+    return flow_utils.load_engine(flow, store, conf=conf, engine=engine,
+                                  record=record)

@@ -32,12 +32,25 @@ def transport_url(conf):
 
 
 def get_rpcapis(db_api, image_service, conf):
-    """Return ``(scheduler_rpcapi, volume_rpcapi)`` for this process."""
+    """Return ``(scheduler_rpcapi, volume_rpcapi)`` for this process.
+
+    With ``[taskflow] jobboard_enabled`` creates become jobs for
+    conductors (:mod:`volflow.rpc.jobboard`); the pair the transport
+    selects still takes the calls (delete, snapshot).
+    """
+    pair = _transport_rpcapis(db_api, image_service, conf)
+    if conf.taskflow.jobboard_enabled:
+        from volflow.rpc import jobboard
+        return jobboard.get_rpcapis(db_api, image_service, conf, pair)
+    return pair
+
+
+def _transport_rpcapis(db_api, image_service, conf):
     if transport_url(conf) is not None:
         # Imported here, as local is: only the processes that use it
         # need it.
         from volflow.rpc import messaging
-        return messaging.get_rpcapis(conf, retry=2)
+        return messaging.get_rpcapis(conf)
     # Imported here: local builds the managers, which import
     # volflow.volume.api, which imports this package.
     from volflow.rpc import local

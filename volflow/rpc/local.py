@@ -12,7 +12,14 @@ Messages keep the semantics they have over a real transport:
   (:func:`volflow.executor.get_executor`, never an executor of their own)
   and return at once, so ``API.create`` returns while the volume is still
   ``creating``. Arguments are deep-copied, as serialising them would.
-  Exceptions are logged, as an rpc server logs them.
+  Exceptions are logged, as an rpc server logs them. The receiving flow
+  is loaded - and so recorded (:mod:`volflow.persistence`) - before the
+  cast returns: a crash after it cannot lose the request, which ``volflow
+  resume`` then runs; a failure to record it fails the cast. A cast made
+  by a flow is handed to the executor when that flow's run ends
+  (:func:`volflow.flow_utils.after_run`), so the receiving flow never
+  races the end of the sending one: ``API.create`` returns the volume
+  the API flow left, ``creating``.
 * **calls** (``VolumeAPI.delete_volume``, ``VolumeAPI.create_snapshot``)
   run in the caller's thread and return or raise like a local call; the
   API marks the snapshot ``available`` only once it returned.
@@ -40,6 +47,7 @@ from oslo_log import log as logging
 
 from volflow import exception
 from volflow import executor
+from volflow import flow_utils
 from volflow.rpc import notifier
 from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager as scheduler_manager
@@ -191,13 +199,14 @@ class SchedulerAPI:
     def create_volume(self, ctxt, volume, snapshot_id=None, image_id=None,
                       request_spec=None, filter_properties=None,
                       backup_id=None):
-        """Cast: run the scheduler flow on the executor."""
+        """Cast: record the scheduler flow, run it on the executor."""
         manager = self._services.scheduler_manager()
-        _SEQUENCER.cast(
-            volume['id'], 'scheduler create_volume', manager.create_volume,
+        run = manager.prepare_create_volume(
             ctxt, copy.deepcopy(volume), snapshot_id=snapshot_id,
             image_id=image_id, request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties))
+        flow_utils.after_run(functools.partial(
+            _SEQUENCER.cast, volume['id'], 'scheduler create_volume', run))
 
 
 class VolumeAPI:
@@ -212,14 +221,16 @@ class VolumeAPI:
 
     def create_volume(self, ctxt, volume, request_spec, filter_properties,
                       allow_reschedule=True):
-        """Cast: run the manager flow on the executor."""
+        """Cast: record the manager flow, run it on the executor."""
         manager = self._services.volume_manager(volume['host'])
-        _SEQUENCER.cast(
-            volume['id'], f'volume create_volume on {manager.backend_name}',
-            manager.create_volume, ctxt, copy.deepcopy(volume),
+        run = manager.prepare_create_volume(
+            ctxt, copy.deepcopy(volume),
             request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties),
             allow_reschedule=allow_reschedule)
+        flow_utils.after_run(functools.partial(
+            _SEQUENCER.cast, volume['id'],
+            f'volume create_volume on {manager.backend_name}', run))
 
     def delete_volume(self, ctxt, volume):
         """Call: delete it once the volume's earlier messages have run."""

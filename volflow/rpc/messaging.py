@@ -18,6 +18,9 @@ Casts are published with RabbitMQ's *mandatory* flag (oslo.messaging's
 at once (:class:`~volflow.exception.ServiceUnavailable`) instead of
 vanishing and leaving the volume ``creating`` forever. A queue whose
 service is merely down keeps its messages for the service's restart.
+The API's rpc apis (:func:`get_rpcapis`) give up on a broker out of
+reach after a few attempts, so that the command line reports it instead
+of hanging; the services' own apis wait for the broker to come back.
 
 What crosses the wire is plain JSON: the request context as its
 ``to_dict()`` (rebuilt as a :class:`volflow.context.RequestContext`),
@@ -31,7 +34,6 @@ client (the command line) flushes its last cast before it goes.
 """
 
 import atexit
-import re
 import threading
 
 from oslo_config import cfg
@@ -41,6 +43,7 @@ from oslo_serialization import jsonutils
 
 from volflow import context as volflow_context
 from volflow import exception
+from volflow import redaction
 from volflow.volume import backends
 
 CONF = cfg.CONF
@@ -51,6 +54,8 @@ TOPIC_VOLUME = 'volflow-volume'
 RPC_API_VERSION = '1.0'
 #: Remote errors of these modules are re-raised as their own class.
 ALLOWED_EXMODS = ['volflow.exception']
+#: Attempts of the API to reach the broker (about 5 s) before it fails.
+API_RETRY = 2
 
 _TRANSPORT = None
 _LOCK = threading.Lock()
@@ -76,19 +81,6 @@ def cleanup():
 
 
 atexit.register(cleanup)
-
-
-#: ``user:password@`` of each host of a URL (``scheme://a:b@h1,c:d@h2/``).
-_URL_CREDENTIALS = re.compile(r'([/,][^:/@,\s]*):[^@/,\s]*@')
-
-
-def mask_url(text):
-    """``text`` with the password of every URL in it replaced by ``***``.
-
-    oslo.utils' ``mask_password`` knows ``password=`` style secrets, not
-    the ``rabbit://user:password@host`` form of ``transport_url``.
-    """
-    return _URL_CREDENTIALS.sub(r'\1:***@', str(text))
 
 
 class RequestContextSerializer(oslo_messaging.Serializer):
@@ -138,8 +130,9 @@ def _send(cctxt, method, what, ctxt, **kwargs):
     except oslo_messaging.MessageUndeliverable:
         reason = f'no service ever listened on {where}: is it running?'
     except oslo_messaging.MessagingTimeout:
-        reason = (f'no service on {where} answered {method} in '
-                  f'{CONF.rpc_response_timeout}s')
+        reason = (f'no answer to {method} from {where} within '
+                  f'rpc_response_timeout ({CONF.rpc_response_timeout}s): '
+                  f'the service is down, or still at work')
     except exception.VolflowException:
         raise
     except Exception as exc:
@@ -151,7 +144,7 @@ def _send(cctxt, method, what, ctxt, **kwargs):
                 not isinstance(exc, oslo_messaging.MessagingException)):
             raise
         reason = (f'could not send {method} to {where} through '
-                  f'{mask_url(CONF.transport_url)}: {exc}')
+                  f'{redaction.mask_secrets(CONF.transport_url)}: {exc}')
     raise exception.ServiceUnavailable(reason=reason)
 
 
@@ -282,8 +275,8 @@ def get_server(transport, topic, endpoint, server=None):
         serializer=RequestContextSerializer())
 
 
-def get_rpcapis(conf=None, retry=None):
-    """Return ``(scheduler_rpcapi, volume_rpcapi)`` on the transport."""
+def get_rpcapis(conf=None, retry=API_RETRY):
+    """Return the API's ``(scheduler_rpcapi, volume_rpcapi)``."""
     transport = get_transport(conf)
     return (SchedulerAPI(transport, retry=retry),
             VolumeAPI(transport, retry=retry))

@@ -107,6 +107,14 @@ class FilterScheduler(driver.Scheduler):
             allocated[own] = allocated.get(own, 0) - volume['size']
         states = [filters.BackendState(b, allocated.get(b['name'], 0))
                   for b in self._get_backends(self.conf)]
+        if volume['host']:
+            # Only this attempt, cut short by a crash and run again, finds
+            # the volume placed (a reschedule clears the host first): keep
+            # the placement, so the cast sent again goes where the first
+            # went and is recognised there.
+            for state in states:
+                if state.name == own:
+                    return state
         passed, rejected = filters.filter_backends(states, request)
         if not passed:
             raise exception.NoValidBackend(reason=_with_last_failure(

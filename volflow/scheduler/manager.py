@@ -1,5 +1,7 @@
 """The scheduler service: runs the scheduler flow for each request."""
 
+import functools
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -38,11 +40,28 @@ class SchedulerManager:
         the flow fails before it could (its request could not be read),
         the volume is errored here, so that none stays ``creating``.
         """
+        self.prepare_create_volume(
+            context, volume, snapshot_id=snapshot_id, image_id=image_id,
+            request_spec=request_spec,
+            filter_properties=filter_properties)()
+
+    def prepare_create_volume(self, context, volume, snapshot_id=None,
+                              image_id=None, request_spec=None,
+                              filter_properties=None):
+        """Load (and record) the scheduler flow; return what runs it.
+
+        The in-process rpc loads the flow in the sender's thread and runs
+        it later on the executor: once the cast returned, the request is
+        recorded and a crash cannot lose it (``volflow resume`` runs it).
+        """
         engine = create_volume.get_flow(
             context, self.db, self.driver, request_spec=request_spec,
             filter_properties=filter_properties, volume=volume,
             snapshot_id=snapshot_id, image_id=image_id,
             notifier=self.notifier, conf=self.conf, engine='serial')
+        return functools.partial(self._run, engine, context, volume)
+
+    def _run(self, engine, context, volume):
         try:
             flow_utils.run_engine(engine, logger=LOG)
         except Exception as exc:

@@ -11,6 +11,7 @@ import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import uuidutils
 
 from volflow import db
 from volflow import exception
@@ -60,6 +61,7 @@ class API:
             source_volume = self.get(context, source_volume)
         create_what = {
             'context': context,
+            'volume_uuid': uuidutils.generate_uuid(),
             'raw_size': size,
             'name': name,
             'description': description,
@@ -76,9 +78,11 @@ class API:
             backends.availability_zones(self.conf), create_what,
             scheduler_rpcapi=self.scheduler_rpcapi,
             volume_rpcapi=self.volume_rpcapi, conf=self.conf)
-        flow_utils.run_engine(engine, logger=LOG)
-        volume = engine.storage.fetch('volume')
-        return self.db.volume_get(context, volume['id'])
+        if not flow_utils.run_engine(engine, logger=LOG):
+            raise exception.InvalidVolume(
+                reason=f"volume {create_what['volume_uuid']} is being "
+                       f"created already")
+        return _volume_as_left(engine)
 
     def get(self, context, volume_id):
         return self.db.volume_get(context, volume_id)
@@ -174,6 +178,21 @@ class API:
 
     def get_all_snapshots(self, context):
         return self.db.snapshot_get_all(context)
+
+
+def _volume_as_left(engine):
+    """The volume as a run of the API flow left it.
+
+    ``creating``, or ``error`` when the cast failed: as the flow's last
+    task read it, not as the database has it after the flow, when the
+    scheduler flow (already running) may have moved it on.
+    """
+    for atom in engine.compilation.execution_graph:
+        if isinstance(atom, create_volume.VolumeCastTask):
+            left = engine.storage.get_execute_result(atom.name)
+            if left is not None:
+                return left
+    return engine.storage.fetch('volume')
 
 
 def finish_delete(db_api, quota_engine, context, volume):

@@ -5,6 +5,8 @@ volumes. ``create_volume`` runs the manager flow; ``delete_volume`` and
 ``create_snapshot`` are single driver calls.
 """
 
+import functools
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -60,6 +62,20 @@ class VolumeManager:
         the flow fail where they cannot (before they ran), a volume still
         ``creating`` here is errored out, so that none stays ``creating``.
         """
+        self.prepare_create_volume(
+            ctxt, volume, request_spec=request_spec,
+            filter_properties=filter_properties,
+            allow_reschedule=allow_reschedule)()
+
+    def prepare_create_volume(self, ctxt, volume, request_spec=None,
+                              filter_properties=None,
+                              allow_reschedule=True):
+        """Load (and record) the manager flow; return what runs it.
+
+        The in-process rpc loads the flow in the sender's thread and runs
+        it later on the executor: once the cast returned, the request is
+        recorded and a crash cannot lose it (``volflow resume`` runs it).
+        """
         admin = ctxt.elevated()
         engine = create_volume.get_flow(
             admin, self.db, self.driver, self.scheduler_rpcapi,
@@ -67,29 +83,34 @@ class VolumeManager:
             request_spec, filter_properties,
             image_service=self.image_service, notifier=self.notifier,
             conf=self.conf, engine='serial')
+        return functools.partial(self._run, engine, admin, volume)
+
+    def _run(self, engine, admin, volume):
         try:
             flow_utils.run_engine(engine, logger=LOG)
         except Exception as exc:
-            if self._after_failure(admin, volume['id'], exc):
+            if self._after_failure(engine, admin, volume['id'], exc):
                 return
             raise
 
-    def _after_failure(self, context, volume_id, exc):
+    def _after_failure(self, engine, context, volume_id, exc):
         """Whether the failed creation was rescheduled; error out if ours.
 
-        Only a reschedule clears the host of a volume still ``creating``.
+        The reschedule task's revert says whether it rescheduled (Cinder's
+        manager reads the same result); the volume row cannot tell, since
+        another backend may already have taken the volume on.
         """
-        try:
-            current = self.db.volume_get(context, volume_id)
-        except exception.VolumeNotFound:
-            return False
-        if current['status'] != 'creating':
-            return False
-        if current['host'] is None:
+        if _rescheduled(engine):
             LOG.info('Volume %(id)s: creation on backend %(backend)s failed '
                      'and was rescheduled.',
                      {'id': volume_id, 'backend': self.backend_name})
             return True
+        try:
+            current = self.db.volume_get(context, volume_id)
+        except exception.VolumeNotFound:
+            return False
+        if current['status'] != 'creating' or current['host'] is None:
+            return False
         if backends.backend_of_host(current['host']) == self.backend_name:
             common.error_out(
                 self.db, context, volume_id,
@@ -124,3 +145,14 @@ class VolumeManager:
                  '%(backend)s.', {'snap': snapshot['id'],
                                   'id': volume['id'],
                                   'backend': self.backend_name})
+
+
+def _rescheduled(engine):
+    """The revert result of the flow's OnFailureRescheduleTask."""
+    for atom in engine.compilation.execution_graph:
+        if isinstance(atom, create_volume.OnFailureRescheduleTask):
+            try:
+                return engine.storage.get_revert_result(atom.name) is True
+            except Exception:
+                return False
+    return False

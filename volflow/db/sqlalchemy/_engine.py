@@ -6,7 +6,7 @@ off and volflow emits ``BEGIN`` itself, ``BEGIN IMMEDIATE`` for a
 transaction that writes, so that writers (threads or processes) queue on
 the database lock instead of failing when a read lock cannot be upgraded.
 Every SQLite connection runs in WAL mode (readers never wait for the
-writer) with a busy timeout.
+writer) with a busy timeout and ``synchronous = NORMAL``.
 
 PostgreSQL needs nothing special here: writers lock the rows they change
 (``SELECT ... FOR UPDATE``), and a transaction that loses a deadlock is
@@ -104,6 +104,11 @@ def _sqlite_connect(dbapi_connection, connection_record):
     try:
         cursor.execute(_SQLITE_BUSY_TIMEOUT_PRAGMA)
         _sqlite_enable_wal(cursor)
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit:
+        # the database stays consistent through any crash, and only a
+        # power loss can take back the last transactions. FULL costs an
+        # fsync per commit (1.3 ms each, six per create).
+        cursor.execute('PRAGMA synchronous = NORMAL')
     finally:
         cursor.close()
 

@@ -7,9 +7,11 @@ decide on (``SELECT ... FOR UPDATE``, always in sorted order, so two
 transactions can't each hold what the other waits for).
 """
 
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
+from volflow.db import api
 from volflow.db import quota_sync
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import models
@@ -17,13 +19,22 @@ from volflow.db.sqlalchemy import models
 _USAGE_KEYS = ['project_id', 'resource']
 
 
-def reserve(session, project_id, deltas, limits, expire):
-    """Check ``limits`` and reserve ``deltas``; return reservation ids.
+def reserve(session, project_id, deltas, limits, expire, key=None):
+    """Check limits and reserve ``deltas``; return reservation ids.
+
+    ``limits`` are defaults, overridden by the project's own quota rows.
 
     Missing usage rows are inserted from a live count first, then every
     usage row of the request is locked and checked. ``OverQuota`` rolls
     the whole transaction back, inserted rows included.
+
+    With ``key``, a reservation made before under it (outstanding or
+    committed) is returned as it is.
     """
+    if key is not None:
+        keyed = [api.reservation_id(key, res) for res in deltas]
+        if len(keyed) > len(lost(session, keyed)):
+            return keyed
     usage = models.QuotaUsage
     resources = sorted(deltas)
     mine = (usage.project_id == project_id, usage.resource.in_(resources))
@@ -39,6 +50,10 @@ def reserve(session, project_id, deltas, limits, expire):
     rows = {u.resource: u for u in session.scalars(
         sa.select(usage).where(*mine).order_by(
             usage.resource).with_for_update())}
+    limits = dict(limits, **dict(session.execute(
+        sa.select(models.Quota.resource, models.Quota.hard_limit).where(
+            models.Quota.project_id == project_id,
+            models.Quota.resource.in_(resources))).all()))
     quota_sync.check_over(deltas, limits,
                           {r: rows[r].to_dict() for r in deltas})
     ids = []
@@ -46,7 +61,9 @@ def reserve(session, project_id, deltas, limits, expire):
         if delta > 0:
             rows[resource].reserved += delta
         reservation = models.Reservation(
-            id=uuidutils.generate_uuid(), project_id=project_id,
+            id=(uuidutils.generate_uuid() if key is None
+                else api.reservation_id(key, resource)),
+            project_id=project_id,
             resource=resource, delta=delta, expire=expire)
         session.add(reservation)
         ids.append(reservation.id)
@@ -67,11 +84,26 @@ def live_counts(session, project_id, resources):
             for r in resources}
 
 
+def lost(session, reservations):
+    """The ids neither outstanding nor recorded as committed."""
+    ids = list(dict.fromkeys(reservations or ()))
+    if not ids:
+        return []
+    known = set(session.scalars(sa.select(models.Reservation.id).where(
+        models.Reservation.id.in_(ids))))
+    known.update(session.scalars(sa.select(
+        models.CommittedReservation.id).where(
+            models.CommittedReservation.id.in_(ids))))
+    return [rid for rid in ids if rid not in known]
+
+
 def finish(session, reservations, commit):
     """Commit or roll back ``reservations``; return how many were.
 
     Ids already finished (or unknown) are skipped, which makes commit and
-    rollback idempotent. A commit never takes ``in_use`` below zero.
+    rollback idempotent. A commit never takes ``in_use`` below zero, and
+    is recorded (:class:`~volflow.db.sqlalchemy.models.
+    CommittedReservation`).
     """
     ids = list(dict.fromkeys(reservations or ()))
     if not ids:
@@ -97,5 +129,7 @@ def finish(session, reservations, commit):
             row.reserved = max(0, row.reserved - res.delta)
         if commit:
             row.in_use = max(0, row.in_use + res.delta)
+            session.add(models.CommittedReservation(
+                id=rid, committed_at=timeutils.utcnow()))
         session.delete(res)
     return len(found)

@@ -32,6 +32,7 @@ from sqlalchemy import orm
 
 from volflow.db import api
 from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import _quota
 from volflow.db.sqlalchemy import models
 from volflow import exception
@@ -65,7 +66,7 @@ def _new_values(fields, values, **defaults):
     return record
 
 
-class SQLAPI(api.API):
+class SQLAPI(_flows.ClaimsMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.
@@ -100,11 +101,22 @@ class SQLAPI(api.API):
 
     @contextlib.contextmanager
     def _transaction(self, write=False):
-        """A session in one transaction (see ``_engine.transaction``)."""
+        """A session in one transaction (see ``_engine.transaction``).
+
+        A value the database can't take (a NUL character, undecodable
+        text, too long for its column, a number out of range) is bad
+        input, refused as ``InvalidInput``, not a database failure.
+        """
         self._ensure_schema()
-        with self._connection_lock, _engine.transaction(
-                self._sessionmaker, write) as session:
-            yield session
+        try:
+            with self._connection_lock, _engine.transaction(
+                    self._sessionmaker, write) as session:
+                yield session
+        except (sa_exc.DataError, ValueError, OverflowError) as exc:
+            cause = getattr(exc, 'orig', None) or exc
+            raise exception.InvalidInput(
+                reason=(f"the database can't store a value: "
+                        f"{str(cause).strip().splitlines()[0]}")) from exc
 
     # Volumes -------------------------------------------------------------
     @staticmethod
@@ -348,15 +360,18 @@ class SQLAPI(api.API):
             return {u.resource: u.to_dict() for u in session.scalars(stmt)}
 
     @_engine.retry_on_deadlock
-    def quota_reserve(self, context, project_id, deltas, limits, expire):
+    def quota_reserve(self, context, project_id, deltas, limits, expire,
+                      key=None):
         with self._transaction(write=True) as session:
             return _quota.reserve(session, project_id, deltas, limits,
-                                  expire)
+                                  expire, key=key)
 
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):
         with self._transaction(write=True) as session:
+            lost = _quota.lost(session, reservations)
             _quota.finish(session, reservations, commit=True)
+            return lost
 
     @_engine.retry_on_deadlock
     def reservation_rollback(self, context, reservations):

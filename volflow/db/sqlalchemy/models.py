@@ -212,3 +212,18 @@ class Reservation(Base):
         return {'id': self.id, 'project_id': self.project_id,
                 'resource': self.resource, 'delta': self.delta,
                 'expire': self.expire}
+
+
+class CommittedReservation(Base):
+    """The id of a committed reservation, kept for a while.
+
+    Flows resumed after a crash may commit again, or reserve again under
+    the same key (:meth:`volflow.db.api.API.quota_reserve`): this record
+    tells a committed reservation from one rolled back or expired.
+    """
+
+    __tablename__ = 'committed_reservations'
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    committed_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, index=True)

@@ -19,6 +19,35 @@ def _shown(value, limit=40):
     return text if len(text) <= limit else f'{text[:limit]}...'
 
 
+def check_text(field, value):
+    """Cinder's rule for a name or description: 255 characters at most.
+
+    NUL characters and lone surrogates (undecodable bytes of a command
+    line) are refused too: the SQL databases can't store them.
+    """
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise exception.InvalidInput(
+            reason=f"Volume {field} '{_shown(value)}' must be a string")
+    if len(value) > MAX_METADATA_LENGTH:
+        raise exception.InvalidInput(
+            reason=(f"Volume {field} '{_shown(value)}' is {len(value)} "
+                    f"characters, greater than {MAX_METADATA_LENGTH}"))
+    if '\x00' in value or _undecodable(value):
+        raise exception.InvalidInput(
+            reason=(f"Volume {field} {_shown(value)!r} must be text without "
+                    f"NUL characters or undecodable bytes"))
+
+
+def _undecodable(text):
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def check_exclusive_sources(snapshot, image_id, source_volume):
     given = [name for name, value in (('image id', image_id),
                                       ('snapshot', snapshot),
@@ -49,7 +78,7 @@ def _as_size(size):
     if isinstance(size, int):
         return size
     if isinstance(size, str) and re.fullmatch(r'\s*-?[0-9]+\s*', size):
-        return int(size)
+        return int(size.strip())  # int() refuses some of re's \s
     return None
 
 

@@ -25,6 +25,15 @@ that ran, in reverse order, including the one that failed):
 Once QuotaCommitTask has committed it sets ``optional_args
 ['is_quota_committed']``; the reverts of the reserve and entry tasks then
 leave the committed state to QuotaCommitTask's compensating release.
+
+Resumed after a crash (:mod:`volflow.persistence`) a step may run twice.
+All hangs on the volume's id in the store (``volume_uuid``, made up
+front): the reservation and the compensating release are keyed on it (so
+made once), the entry step finds its own row and takes over no other, a
+second commit is a no-op (one finding its reservation expired fails the
+flow, which reverts), and a cast sent again is recognised as a duplicate.
+No revert relies on the in-memory ``optional_args`` flag, which a resumed
+flow lacks: taskflow records which tasks ran.
 """
 
 from oslo_log import log as logging
@@ -36,6 +45,8 @@ from volflow import conf as volflow_conf
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows.api import _validation
+from volflow.flows import common
+from volflow import persistence
 from volflow import quota
 
 LOG = logging.getLogger(__name__)
@@ -135,7 +146,10 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
         return [availability_zone] if availability_zone else sorted(known)
 
     def execute(self, context, size, snapshot, image_id, source_volume,
-                availability_zone, volume_type, metadata):
+                availability_zone, volume_type, metadata, name=None,
+                description=None):
+        _validation.check_text('name', name)
+        _validation.check_text('description', description)
         _validation.check_exclusive_sources(snapshot, image_id,
                                             source_volume)
         _validation.check_source_status(snapshot, source_volume)
@@ -162,6 +176,11 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
         }
 
 
+def _key(action, volume_id):
+    """The idempotency key of a quota step for one volume (or None)."""
+    return f'volume:{volume_id}:{action}' if volume_id else None
+
+
 class QuotaReserveTask(flow_utils.VolflowTask):
     """Checks the per-volume limit and reserves the project's quota."""
 
@@ -171,12 +190,14 @@ class QuotaReserveTask(flow_utils.VolflowTask):
         super().__init__(addons=[ACTION], **kwargs)
         self.quota = quota_engine
 
-    def execute(self, context, size, volume_type, optional_args):
+    def execute(self, context, size, volume_type, optional_args,
+                volume_uuid=None):
         self.quota.check_volume_size(size)
         deltas = quota.type_resources(volume_type['name'], volumes=1,
                                       gigabytes=size)
         return {'reservations': self.quota.reserve(
-            context, context.project_id, deltas)}
+            context, context.project_id, deltas,
+            key=_key('reserve', volume_uuid))}
 
     def revert(self, context, result, optional_args, **kwargs):
         if isinstance(result, ft.Failure):
@@ -187,7 +208,15 @@ class QuotaReserveTask(flow_utils.VolflowTask):
 
 
 class EntryCreateTask(flow_utils.VolflowTask):
-    """Inserts the volume row, status ``creating``."""
+    """Inserts the volume row, status ``creating``.
+
+    Run again, it takes over the row it made - the context's project's,
+    still ``creating``, unplaced, with this request's attributes - and no
+    other: a request naming another volume's id must not count it twice.
+    """
+
+    _OWN_FIELDS = ('name', 'size', 'user_id', 'volume_type_id',
+                   'snapshot_id', 'source_volid', 'image_id')
 
     default_provides = frozenset(['volume_id', 'volume',
                                   'volume_properties'])
@@ -200,34 +229,45 @@ class EntryCreateTask(flow_utils.VolflowTask):
                 size, snapshot_id, source_volid, image_id, volume_type_id,
                 availability_zones, multiattach, volume_uuid=None):
         volume_id = volume_uuid or uuidutils.generate_uuid()
+        values = {
+            'id': volume_id,
+            'name': name,
+            'description': description,
+            'size': size,
+            'status': 'creating',
+            'project_id': context.project_id,
+            'user_id': context.user_id,
+            'volume_type_id': volume_type_id,
+            'availability_zone': (availability_zones[0]
+                                  if len(availability_zones) == 1
+                                  else None),
+            'snapshot_id': snapshot_id,
+            'source_volid': source_volid,
+            'image_id': image_id,
+            'metadata': dict(metadata or {}),
+            'multiattach': multiattach,
+        }
         try:
             # Resumed after a crash: the row may exist already.
             volume = self.db.volume_get(context, volume_id)
         except exception.VolumeNotFound:
-            volume = self.db.volume_create(context, {
-                'id': volume_id,
-                'name': name,
-                'description': description,
-                'size': size,
-                'status': 'creating',
-                'project_id': context.project_id,
-                'user_id': context.user_id,
-                'volume_type_id': volume_type_id,
-                'availability_zone': (availability_zones[0]
-                                      if len(availability_zones) == 1
-                                      else None),
-                'snapshot_id': snapshot_id,
-                'source_volid': source_volid,
-                'image_id': image_id,
-                'metadata': dict(metadata or {}),
-                'multiattach': multiattach,
-            })
+            volume = self.db.volume_create(context, values)
+        else:
+            self._check_own(volume, values)
         properties = {key: volume[key] for key in (
             'size', 'project_id', 'user_id', 'volume_type_id',
             'availability_zone', 'snapshot_id', 'source_volid', 'image_id',
             'multiattach', 'status')}
         return {'volume_id': volume['id'], 'volume': volume,
                 'volume_properties': properties}
+
+    def _check_own(self, volume, values):
+        own = (volume['project_id'] == values['project_id'] and
+               volume['status'] == 'creating' and not volume['host'] and
+               all(volume[f] == values[f] for f in self._OWN_FIELDS))
+        if not own:
+            raise exception.InvalidVolume(
+                reason=f"volume {volume['id']} already exists")
 
     def revert(self, context, result, optional_args, **kwargs):
         if isinstance(result, ft.Failure):
@@ -241,7 +281,11 @@ class EntryCreateTask(flow_utils.VolflowTask):
 
 
 class QuotaCommitTask(flow_utils.VolflowTask):
-    """Commits the reservations: the volume now counts against quota."""
+    """Commits the reservations: the volume now counts against quota.
+
+    A reservation found neither outstanding nor committed expired before
+    a resumed flow got here: the flow fails (and reverts).
+    """
 
     def __init__(self, quota_engine, **kwargs):
         super().__init__(addons=[ACTION], **kwargs)
@@ -249,18 +293,23 @@ class QuotaCommitTask(flow_utils.VolflowTask):
 
     def execute(self, context, reservations, volume_properties,
                 optional_args):
-        self.quota.commit(context, reservations)
+        lost = self.quota.commit(context, reservations)
+        if lost:
+            raise exception.ReservationLost(reservations=', '.join(lost))
         optional_args['is_quota_committed'] = True
         return volume_properties
 
     def revert(self, context, result, volume_type, optional_args,
-               **kwargs):
+               volume_id=None, **kwargs):
+        """Release what the commit counted, once (keyed on the volume)."""
         if isinstance(result, ft.Failure):
             return  # the commit itself failed: the reserve task rolls back
-        if not optional_args.get('is_quota_committed'):
-            return
+        key = _key('release', volume_id)
+        if key is None and not optional_args.get('is_quota_committed'):
+            return  # unkeyed, only the flag tells it was released
         self.quota.release(context, context.project_id, quota.type_resources(
-            volume_type['name'], volumes=1, gigabytes=result['size']))
+            volume_type['name'], volumes=1, gigabytes=result['size']),
+            key=key)
         optional_args['is_quota_committed'] = False
 
 
@@ -269,7 +318,8 @@ class VolumeCastTask(flow_utils.VolflowTask):
 
     A cast that fails leaves the volume ``error`` with the reason instead of
     reverting: it is counted against quota until it is deleted, as every
-    ``error`` volume is, and no row is left in ``creating``.
+    ``error`` volume is, and no row is left in ``creating`` (only one still
+    ``creating``: a resumed cast must not error a volume made since).
     """
 
     def __init__(self, scheduler_rpcapi, volume_rpcapi, db_api, **kwargs):
@@ -295,21 +345,21 @@ class VolumeCastTask(flow_utils.VolflowTask):
                 context, volume, snapshot_id=snapshot_id, image_id=image_id,
                 request_spec=request_spec, filter_properties={})
         except Exception as exc:
-            reason = f'Could not hand the volume to the scheduler: {exc}'
-            LOG.error('Volume %(id)s: %(reason)s',
-                      {'id': volume_id, 'reason': reason})
-            self.db.volume_update(context, volume_id,
-                                  {'status': 'error', 'reason': reason})
+            common.error_out(
+                self.db, context, volume_id,
+                f'Could not hand the volume to the scheduler: {exc}')
+        try:  # as this flow leaves it (for API.create to return)
+            return self.db.volume_get(context, volume_id)
+        except exception.VolumeNotFound:
+            return None  # deleted already (a forced delete)
 
 
-def get_flow(db_api, image_service_api, availability_zones, create_what,
-             scheduler_rpcapi=None, volume_rpcapi=None, conf=None):
-    """Build the API flow and return its engine, loaded but not run.
+def build_flow(db_api, image_service_api, availability_zones,
+               scheduler_rpcapi=None, volume_rpcapi=None, conf=None):
+    """The API flow itself, not loaded.
 
-    :param create_what: the store: ``context``, ``raw_size``, ``name``,
-        ``description``, ``snapshot``, ``image_id``, ``raw_volume_type``,
-        ``metadata``, ``raw_availability_zone``, ``source_volume``,
-        ``optional_args`` and optionally ``volume_uuid``.
+    What :func:`get_flow` loads, and what a process resuming the flow
+    rebuilds (:func:`volflow.flows.factories.api_flow`).
     """
     conf = conf or volflow_conf.CONF
     quota_engine = quota.QuotaEngine(db_api, conf)
@@ -324,4 +374,61 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
              QuotaCommitTask(quota_engine))
     if scheduler_rpcapi and volume_rpcapi:
         flow.add(VolumeCastTask(scheduler_rpcapi, volume_rpcapi, db_api))
-    return flow_utils.load_engine(flow, create_what, conf=conf)
+    return flow
+
+
+#: Flows built so far: id()s of their collaborators -> (them, flow).
+_FLOWS = {}
+_MAX_FLOWS = 32
+
+
+def _shared_flow(db_api, image_service_api, availability_zones,
+                 scheduler_rpcapi, volume_rpcapi, conf):
+    """One flow object per set of collaborators, loaded by every create.
+
+    The tasks hold only their collaborators, never per-request state, so
+    engines can share them: building the flow (task signatures inspected,
+    argument mappings computed) was a third of a serial run's cost.
+    Collaborators are matched by identity (a ConfigOpts cannot be hashed),
+    the zones by value.
+    """
+    objects = (db_api, image_service_api, scheduler_rpcapi, volume_rpcapi,
+               conf)
+    key = tuple(map(id, objects)) + tuple(availability_zones)
+    known = _FLOWS.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], objects)):
+        return known[1]
+    flow = build_flow(db_api, image_service_api, list(availability_zones),
+                      scheduler_rpcapi, volume_rpcapi, conf)
+    if len(_FLOWS) >= _MAX_FLOWS:
+        _FLOWS.pop(next(iter(_FLOWS)), None)
+    _FLOWS[key] = (objects, flow)
+    return flow
+
+
+def get_flow(db_api, image_service_api, availability_zones, create_what,
+             scheduler_rpcapi=None, volume_rpcapi=None, conf=None,
+             persistence_backend=None):
+    """Build the API flow and return its engine, loaded but not run.
+
+    Its progress is recorded (:mod:`volflow.persistence`).
+
+    :param create_what: the store: ``context``, ``raw_size``, ``name``,
+        ``description``, ``snapshot``, ``image_id``, ``raw_volume_type``,
+        ``metadata``, ``raw_availability_zone``, ``source_volume``,
+        ``optional_args`` and optionally ``volume_uuid`` (else made here).
+    :param persistence_backend: the taskflow persistence backend
+        (default: :func:`volflow.persistence.get_backend` of ``db_api``).
+    """
+    conf = conf or volflow_conf.CONF
+    flow = _shared_flow(db_api, image_service_api, availability_zones,
+                        scheduler_rpcapi, volume_rpcapi, conf)
+    store = dict(create_what)
+    store['volume_uuid'] = (store.get('volume_uuid') or
+                            uuidutils.generate_uuid())
+    record = persistence.Record(
+        'api', store['volume_uuid'], 'volflow.flows.factories.api_flow',
+        {'cast': bool(scheduler_rpcapi and volume_rpcapi)}, db_api,
+        uuid=persistence.flow_uuid(store['volume_uuid'], 'api'),
+        backend=persistence_backend)
+    return flow_utils.load_engine(flow, store, conf=conf, record=record)

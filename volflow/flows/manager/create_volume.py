@@ -28,7 +28,11 @@ Quota is never touched here: an ``error`` volume stays counted until it is
 deleted.
 
 Every execute and revert may run again on resume: they read the volume's
-state and change it with compare-and-swap updates.
+state and change it with compare-and-swap updates. The file driver writes
+a volume under a temporary name and renames it into place, so making it
+again replaces it; deleting is idempotent. A reschedule run again finds
+the volume's host already cleared (by its first run) and sends the same
+request again, which the scheduler side recognises as one it has.
 """
 
 import copy
@@ -41,6 +45,8 @@ from volflow import exception
 from volflow import flow_utils
 from volflow.flows import common
 from volflow.flows.manager import _sources
+from volflow.flows.scheduler import create_volume as scheduler_flow
+from volflow import persistence
 from volflow.rpc import notifier as volflow_notifier
 from volflow.volume import backends
 
@@ -105,13 +111,18 @@ class OnFailureRescheduleTask(flow_utils.VolflowTask):
         """Clear the volume's host; whether it was still ours to clear.
 
         A compare-and-swap: a volume no longer ``creating`` here (being
-        deleted, or already rescheduled by a revert that ran before) is
-        neither rescheduled a second time nor errored out.
+        deleted, or already placed elsewhere by the reschedule a revert
+        that ran before sent) is neither rescheduled a second time nor
+        errored out. A volume whose host is already cleared is still
+        ours: this revert ran before and was interrupted (a crash) after
+        clearing it; the reschedule it then sends again is recognised as
+        a duplicate if the first one went out.
         """
         try:
             self.db.volume_update(
                 context, volume_id, {'host': None},
-                expected={'status': 'creating', 'host': self.backend})
+                expected={'status': 'creating',
+                          'host': (self.backend, None)})
         except (exception.VolumeNotFound, exception.InvalidVolume) as exc:
             LOG.info('Volume %(id)s not rescheduled: %(why)s',
                      {'id': volume_id, 'why': exc})
@@ -253,31 +264,13 @@ class CreateVolumeOnFinishTask(NotifyVolumeActionTask):
         self._notify(context, volume)
 
 
-def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
-             allow_reschedule, reschedule_context, request_spec,
-             filter_properties, image_service=None, notifier=None,
-             conf=None, engine=None):
-    """Build the manager flow and return its engine, loaded but not run.
+def build_flow(db_api, driver, scheduler_rpcapi, backend, do_reschedule,
+               reschedule_context, image_service, notifier):
+    """The manager flow itself, not loaded (see :func:`get_flow`).
 
-    :param context: an admin context, for the database.
-    :param backend: the name of this manager's backend.
-    :param reschedule_context: the user's context, for the scheduler.
-    :param notifier: an oslo.messaging notifier (default: the configured
-        one, publisher ``volume.<backend>``).
-    :param engine: taskflow engine type (default: ``[taskflow] engine``).
+    Also what a process resuming the flow rebuilds
+    (:func:`volflow.flows.factories.manager_flow`).
     """
-    conf = conf or volflow_conf.CONF
-    if notifier is None:
-        notifier = volflow_notifier.get_notifier(f'volume.{backend}', conf)
-    filter_properties = filter_properties or {}
-    do_reschedule = bool(allow_reschedule and request_spec and
-                         filter_properties.get('retry'))
-    store = {
-        'context': context,
-        'filter_properties': filter_properties,
-        'request_spec': request_spec,
-        'volume': volume,
-    }
     refreshed = {'volume': 'refreshed'}
     flow = linear_flow.Flow('volume_create_manager')
     flow.add(ExtractVolumeRefTask(db_api, backend),
@@ -291,4 +284,50 @@ def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
                                       rebind=refreshed),
              CreateVolumeOnFinishTask(db_api, 'create.end', notifier,
                                       backend, rebind=refreshed))
-    return common.load_engine(flow, store, conf, engine)
+    return flow
+
+
+def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
+             allow_reschedule, reschedule_context, request_spec,
+             filter_properties, image_service=None, notifier=None,
+             conf=None, engine=None, persistence_backend=None):
+    """Build the manager flow and return its engine, loaded but not run.
+
+    Its progress is recorded (:mod:`volflow.persistence`) under a flow
+    uuid made of the volume, the scheduling attempt and this backend: a
+    request sent twice loads the first one's record, and runs once.
+
+    :param context: an admin context, for the database.
+    :param backend: the name of this manager's backend.
+    :param reschedule_context: the user's context, for the scheduler.
+    :param notifier: an oslo.messaging notifier (default: the configured
+        one, publisher ``volume.<backend>``).
+    :param engine: taskflow engine type (default: ``[taskflow] engine``).
+    :param persistence_backend: the taskflow persistence backend
+        (default: :func:`volflow.persistence.get_backend` of ``db_api``).
+    """
+    conf = conf or volflow_conf.CONF
+    if notifier is None:
+        notifier = volflow_notifier.get_notifier(f'volume.{backend}', conf)
+    filter_properties = filter_properties or {}
+    do_reschedule = bool(allow_reschedule and request_spec and
+                         filter_properties.get('retry'))
+    store = {
+        'context': context,
+        'filter_properties': filter_properties,
+        'request_spec': request_spec,
+        'volume': volume,
+    }
+    flow = build_flow(db_api, driver, scheduler_rpcapi, backend,
+                      do_reschedule, reschedule_context, image_service,
+                      notifier)
+    step = f'manager/{scheduler_flow.attempt(filter_properties)}/{backend}'
+    record = persistence.Record(
+        'manager', volume['id'], 'volflow.flows.factories.manager_flow',
+        {'backend': backend, 'do_reschedule': do_reschedule,
+         'reschedule_context': (reschedule_context and
+                                persistence.context_dict(
+                                    reschedule_context))},
+        db_api, uuid=persistence.flow_uuid(volume['id'], step),
+        backend=persistence_backend)
+    return common.load_engine(flow, store, conf, engine, record=record)

@@ -15,6 +15,12 @@ The scheduler driver picks a backend, writes it into the volume's
 
 Nothing here needs reverting: the only state written is the volume's
 placement, as the very last step.
+
+Resumed after a crash, scheduling runs again: a volume the interrupted
+run already placed stays where it is (the scheduler driver keeps an
+existing placement) and the cast to its manager is sent again, which the
+manager side recognises as the one it has (the flow's store holds the
+attempt number from before the crash, so the new cast carries the same).
 """
 
 from oslo_log import log as logging
@@ -24,6 +30,7 @@ from volflow import conf as volflow_conf
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows import common
+from volflow import persistence
 from volflow.rpc import notifier as volflow_notifier
 
 LOG = logging.getLogger(__name__)
@@ -114,16 +121,42 @@ class ScheduleCreateVolumeTask(flow_utils.VolflowTask):
                 raise
 
 
+def build_flow(db_api, driver_api, notifier):
+    """The scheduler flow itself, not loaded (see :func:`get_flow`).
+
+    Also what a process resuming the flow rebuilds
+    (:func:`volflow.flows.factories.scheduler_flow`).
+    """
+    flow = linear_flow.Flow('volume_create_scheduler')
+    flow.add(ExtractSchedulerSpecTask(
+        db_api, rebind={'request_spec': 'raw_request_spec'}))
+    flow.add(ScheduleCreateVolumeTask(db_api, driver_api, notifier))
+    return flow
+
+
+def attempt(filter_properties):
+    """The scheduling attempt a request is for (0: the first)."""
+    retry = (filter_properties or {}).get('retry') or {}
+    return retry.get('num_attempts', 0)
+
+
 def get_flow(context, db_api, driver_api, request_spec=None,
              filter_properties=None, volume=None, snapshot_id=None,
-             image_id=None, notifier=None, conf=None, engine=None):
+             image_id=None, notifier=None, conf=None, engine=None,
+             persistence_backend=None):
     """Build the scheduler flow and return its engine, loaded but not run.
+
+    Its progress is recorded (:mod:`volflow.persistence`) under a flow
+    uuid made of the volume and the attempt: a request sent twice loads
+    the first one's record, and runs once.
 
     :param driver_api: the scheduler driver
         (:class:`volflow.scheduler.filter_scheduler.FilterScheduler`).
     :param notifier: an oslo.messaging notifier (default: the configured
         one, publisher ``scheduler``).
     :param engine: taskflow engine type (default: ``[taskflow] engine``).
+    :param persistence_backend: the taskflow persistence backend
+        (default: :func:`volflow.persistence.get_backend` of ``db_api``).
     """
     conf = conf or volflow_conf.CONF
     if notifier is None:
@@ -136,8 +169,10 @@ def get_flow(context, db_api, driver_api, request_spec=None,
         'snapshot_id': snapshot_id,
         'image_id': image_id,
     }
-    flow = linear_flow.Flow('volume_create_scheduler')
-    flow.add(ExtractSchedulerSpecTask(
-        db_api, rebind={'request_spec': 'raw_request_spec'}))
-    flow.add(ScheduleCreateVolumeTask(db_api, driver_api, notifier))
-    return common.load_engine(flow, store, conf, engine)
+    volume_id = (volume or {}).get('id')
+    record = None if not volume_id else persistence.Record(
+        'scheduler', volume_id, 'volflow.flows.factories.scheduler_flow',
+        {}, db_api, backend=persistence_backend, uuid=persistence.flow_uuid(
+            volume_id, f'scheduler/{attempt(filter_properties)}'))
+    return common.load_engine(build_flow(db_api, driver_api, notifier),
+                              store, conf, engine, record=record)

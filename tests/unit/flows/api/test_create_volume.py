@@ -12,6 +12,8 @@ from taskflow import task
 
 from tests import invariants
 from tests.unit.flows.api import conftest
+from volflow import conf as volflow_conf
+from volflow.db import fake
 from volflow import flow_utils
 from volflow.flows.api import create_volume
 from volflow import quota
@@ -109,8 +111,11 @@ def test_success_casts_request_spec_to_scheduler(env):
 
 
 def test_volume_uuid_from_store_is_used(env):
-    engine = env.engine()
-    engine.storage.inject({'volume_uuid': 'f' * 32})
+    create_what = dict(conftest.store(env.ctx), volume_uuid='f' * 32)
+    engine = create_volume.get_flow(
+        env.db, env.image_service, env.azs, create_what,
+        scheduler_rpcapi=env.scheduler, volume_rpcapi=env.volume_rpc,
+        conf=env.conf)
     flow_utils.run_engine(engine)
     assert env.db.volume_get(env.ctx, 'f' * 32)['status'] == 'available'
 
@@ -281,3 +286,21 @@ def test_reserve_and_entry_reverts_leave_committed_state_alone(env):
     assert env.usage()['volumes'] == {'in_use': 1, 'reserved': 1}
     engine_quota.rollback(env.ctx, reservations)
     invariants.assert_invariants(env.db, ['p1'])
+
+
+def test_creates_share_one_flow_per_set_of_collaborators():
+    """Flows are built once and loaded by every create (issue 4)."""
+    conf = volflow_conf.load()
+    db = fake.FakeAPI()
+    first = create_volume._shared_flow(db, None, ['nova'], None, None, conf)
+    again = create_volume._shared_flow(db, None, ['nova'], None, None, conf)
+    other = create_volume._shared_flow(fake.FakeAPI(), None, ['nova'], None,
+                                       None, conf)
+    zones = create_volume._shared_flow(db, None, ['nova', 'az2'], None,
+                                       None, conf)
+    assert first is again
+    assert other is not first and zones is not first
+    assert [atom.name.split(';')[0].rsplit('.', 1)[-1]
+            for atom in first] == ['ExtractVolumeRequestTask',
+                                   'QuotaReserveTask', 'EntryCreateTask',
+                                   'QuotaCommitTask']

@@ -1,0 +1,30 @@
+"""Every example runs and prints what its ``.out.txt`` says it prints."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+EXAMPLES = sorted(glob.glob(os.path.join(ROOT, 'examples', '*.py')))
+
+
+def test_there_are_examples():
+    assert EXAMPLES
+
+
+@pytest.mark.parametrize('path', EXAMPLES, ids=os.path.basename)
+def test_example_output(path, tmp_path):
+    expected_path = path[:-len('.py')] + '.out.txt'
+    with open(expected_path) as f:
+        expected = f.read()
+    env = dict(os.environ, HOME=str(tmp_path),
+               XDG_DATA_HOME=str(tmp_path / 'data'))
+    result = subprocess.run([sys.executable, path], capture_output=True,
+                            text=True, env=env, cwd=str(tmp_path),
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected

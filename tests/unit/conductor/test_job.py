@@ -1,0 +1,154 @@
+"""A claimed job's steps, run in process: no Redis, no conductor loop.
+
+The job is a logbook in the in-memory persistence whose first step is
+the scheduler flow, as the jobboard rpc posts it; :class:`JobRun` runs
+it with the real scheduler and manager flows on the in-memory database,
+and the casts those flows make become the job's next steps.
+"""
+
+import pytest
+from taskflow.persistence import models
+
+from tests import invariants
+from volflow.conductor import _job
+from volflow import conf as volflow_conf
+from volflow.conf import backend as backend_conf
+from volflow import context as volflow_context
+from volflow.db import api as db_api
+from volflow.flows import jobs
+from volflow import persistence
+from volflow.rpc import local
+
+
+class Keeper:
+    """Stands in for the claim keeper: the claim is never lost."""
+
+    def touch(self, run):
+        pass
+
+
+class Job:
+    def __init__(self, book, volume_id):
+        self.book = book
+        self.details = {'volume_id': volume_id}
+        self.uuid = f'job-{volume_id}'
+
+
+@pytest.fixture
+def conf(tmp_path):
+    conf = volflow_conf.load()
+    overrides = [('state_path', str(tmp_path), None),
+                 ('connection', 'memory://', 'database'),
+                 ('jobboard_enabled', True, 'taskflow'),
+                 ('enabled_backends', ['bad', 'good'], None)]
+    for name, options in (('bad', {'volume_driver': 'fake',
+                                   'fake_failure_rate': 1.0,
+                                   'total_capacity_gb': 100}),
+                          ('good', {'volume_driver': 'fake',
+                                    'total_capacity_gb': 10})):
+        backend_conf.register_backend(conf, name)
+        overrides += [(key, value, name) for key, value in options.items()]
+    for name, value, group in overrides:
+        conf.set_override(name, value, group=group)
+    local.reset()
+    db_api.reset_apis()
+    yield conf
+    for name, _value, group in overrides:
+        conf.clear_override(name, group=group)
+    local.reset()
+    db_api.reset_apis()
+
+
+def _posted(conf, volume_type=None):
+    """A volume as the API flow leaves it, and its job's first step."""
+    db = db_api.get_api(conf=conf)
+    ctx = volflow_context.RequestContext(user_id='u', project_id='p',
+                                         auth_token='Tk-S3cret')
+    vtype = db.volume_type_get_by_name(ctx, conf.default_volume_type)
+    volume = db.volume_create(ctx, {
+        'size': 1, 'status': 'creating', 'project_id': 'p',
+        'user_id': 'u', 'volume_type_id': vtype['id'],
+        'availability_zone': 'nova'})
+    step = jobs.scheduler_step(ctx, volume, request_spec={
+        'volume_id': volume['id'], 'volume_type': vtype,
+        'volume_properties': {'size': 1, 'project_id': 'p'},
+        'availability_zones': ['nova']})
+    backend = persistence.get_backend(db, conf)
+    book = models.LogBook(f"volume-create-{volume['id']}")
+    book.add(step.flow_detail(0))
+    backend.get_connection().save_logbook(book)
+    return db, volume, step, Job(book, volume['id']), backend
+
+
+def _steps(run):
+    return [(fd.name, fd.state) for fd in jobs.steps(run.book)]
+
+
+def test_a_reschedule_runs_as_the_next_steps_of_the_job(conf):
+    db, volume, _step, job, backend = _posted(conf)
+    run = _job.JobRun(job, backend, Keeper())
+    assert run.run() == _job.DONE
+    assert _steps(run) == [('volume-create-scheduler-0', 'SUCCESS'),
+                           ('volume-create-manager-1', 'REVERTED'),
+                           ('volume-create-scheduler-2', 'SUCCESS'),
+                           ('volume-create-manager-3', 'SUCCESS')]
+    volume = db.volume_get(volflow_context.get_admin_context(),
+                           volume['id'])
+    assert (volume['status'], volume['host']) == ('available', 'good')
+    invariants.assert_invariants(db)
+
+
+def test_steps_keep_json_and_no_token(conf):
+    _db, volume, step, _job_, _backend = _posted(conf)
+    detail = step.flow_detail(0)
+    meta = detail.meta[jobs.META]
+    assert meta['volume_id'] == volume['id']
+    assert 'auth_token' not in meta['context']
+    assert isinstance(detail.meta['store']['volume']['created_at'], str)
+    assert detail.meta['factory']['name'] == (
+        'volflow.flows.factories.scheduler_flow')
+    assert step.book_uuid == jobs.scheduler_step(
+        volflow_context.get_admin_context(), volume).book_uuid
+
+
+def test_a_continuation_added_again_reuses_its_flow_detail(conf):
+    _db, volume, _step, job, backend = _posted(conf)
+    run = _job.JobRun(job, backend, Keeper())
+    run.book = job.book
+    placed = dict(volume, host='good')
+    for _attempt in range(2):  # the scheduler step run again after a crash
+        run.add_step(jobs.manager_step(volflow_context.get_admin_context(),
+                                       placed, {}, {}))
+    stored = backend.get_connection().get_logbook(job.book.uuid)
+    assert sorted(jobs.index_of(fd) for fd in stored) == [0, 1]
+    assert [jobs.index_of(fd) for fd in jobs.steps(run.book)] == [0, 1]
+
+
+def test_a_job_without_its_logbook_cannot_run(conf):
+    _db, volume, _step, job, backend = _posted(conf)
+    job.book = None
+    run = _job.JobRun(job, backend, Keeper())
+    assert run.run() == _job.BROKEN
+    assert run.volume_id == volume['id']
+
+
+class Engine:
+    """Suspends when told, and only in the thread that runs it."""
+
+    def __init__(self):
+        self.suspended = 0
+
+    def suspend(self):
+        self.suspended += 1
+
+
+def test_a_stop_suspends_the_engine_in_its_own_thread_only():
+    # Another thread (a signal, the claim refresher) only asks: reading
+    # the engine's storage from there can deadlock with the engine.
+    run = _job.JobRun(Job(None, 'v1'), None, Keeper())
+    run._engine = engine = Engine()
+    run.stop(_job.STOPPED)
+    assert engine.suspended == 0
+    run.on_event()  # the engine's next event, in its thread
+    run.on_event()
+    assert engine.suspended == 1

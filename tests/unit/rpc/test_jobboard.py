@@ -1,0 +1,63 @@
+"""The jobboard rpc: chosen by configuration, configured from it."""
+
+import os
+
+from oslo_config import cfg
+
+from volflow.conf import backend as backend_conf
+from volflow.conf import core
+from volflow.conf import taskflow
+from volflow.db import fake as fake_db
+from volflow import rpc
+from volflow.rpc import jobboard
+from volflow.rpc import local
+from volflow.volume import backends
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+SAMPLE = os.path.join(ROOT, 'etc', 'volflow',
+                      'volflow-conductor.conf.sample')
+
+
+def _conf(*files):
+    conf = cfg.ConfigOpts()
+    for module in (core, backend_conf, taskflow):
+        module.register_opts(conf)
+    conf(args=[], default_config_files=list(files))
+    return conf
+
+
+def test_the_conductor_sample_configures_jobboard_database_backends():
+    conf = _conf(SAMPLE)
+    assert conf.taskflow.jobboard_enabled
+    assert conf.database.connection.startswith('postgresql+psycopg2://')
+    assert jobboard.board_conf(conf) == {
+        'board': 'redis', 'host': 'redis.example.org', 'port': 6379,
+        'namespace': 'volflow_jobboard', 'password': 'CHANGE_ME'}
+    assert [b['name'] for b in backends.get_backends(conf)] == ['fast',
+                                                                'bulk']
+
+
+def test_no_password_is_sent_when_none_is_set():
+    conf = _conf()
+    assert 'password' not in jobboard.board_conf(conf)
+
+
+def test_creates_become_jobs_and_calls_stay_in_process(tmp_path):
+    # Configured from files, not overrides: groups' overrides would leak
+    # into the global CONF, whose option groups a private ConfigOpts
+    # shares.
+    db = fake_db.FakeAPI()
+    plain = tmp_path / 'plain.conf'
+    plain.write_text(f'[DEFAULT]\nstate_path = {tmp_path}\n')
+    scheduler_rpcapi, _volume_rpcapi = rpc.get_rpcapis(db, None,
+                                                       _conf(plain))
+    assert isinstance(scheduler_rpcapi, local.SchedulerAPI)
+    jobs = tmp_path / 'jobs.conf'
+    jobs.write_text(f'[DEFAULT]\nstate_path = {tmp_path}\n'
+                    f'[taskflow]\njobboard_enabled = true\n')
+    scheduler_rpcapi, volume_rpcapi = rpc.get_rpcapis(db, None, _conf(jobs))
+    assert isinstance(scheduler_rpcapi, jobboard.SchedulerAPI)
+    assert isinstance(volume_rpcapi, jobboard.VolumeAPI)
+    assert isinstance(volume_rpcapi._calls, local.VolumeAPI)
+    local.reset()

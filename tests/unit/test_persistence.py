@@ -1,0 +1,376 @@
+"""Flow persistence and resume, in one process.
+
+A crash is simulated by a task raising a ``BaseException`` taskflow does
+not catch: the run stops where it is, recorded as it was (the task
+``RUNNING``), and the engine is dropped, as a dead process drops it. Then
+:func:`volflow.persistence.resume_all` must finish or revert the flow.
+Each test runs on the in-memory database (memory backend), on a SQLite
+file and on PostgreSQL (taskflow's SQL backend, values through JSON).
+"""
+
+import gc
+import logging
+import uuid
+
+from oslo_messaging.notify import _impl_test
+import pytest
+from taskflow.patterns import linear_flow
+from taskflow import retry
+from taskflow import task
+
+from tests.fixtures import postgres
+from tests import invariants
+from volflow import conf as volflow_conf
+from volflow.conf import backend as backend_conf
+from volflow import context as volflow_context
+from volflow.db import api as db_api_module
+from volflow import exception
+from volflow import flow_utils
+from volflow.flows.api import create_volume as api_flow
+from volflow.flows import factories
+from volflow.flows.manager import create_volume as manager_flow
+from volflow.flows.scheduler import create_volume as scheduler_flow
+from volflow import persistence
+from volflow.persistence import _resume
+from volflow import quota
+from volflow import rpc
+from volflow.rpc import local
+from volflow.rpc import notifier
+from volflow.volume import api as volume_api
+from volflow.volume import backends
+
+LOG = logging.getLogger(__name__)
+TIMEOUT = 30
+
+
+class _Crash(BaseException):
+    """What a process dying looks like to the flow: nothing more runs."""
+
+
+@pytest.fixture
+def override():
+    conf = volflow_conf.load()
+    notifier.register_opts(conf)
+    done = []
+
+    def set_override(name, value, group=None):
+        conf.set_override(name, value, group=group)
+        done.append((name, group))
+
+    yield set_override
+    for name, group in reversed(done):
+        conf.clear_override(name, group=group)
+
+
+def _forget():
+    assert local.wait_idle(TIMEOUT)
+    local.reset()
+    db_api_module.reset_apis()
+    persistence.reset()
+    _impl_test.reset()
+
+
+@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
+def world(request, override, tmp_path, monkeypatch):
+    # The embedded deployment, whatever other tests left configured.
+    monkeypatch.setattr(rpc, 'transport_url', lambda conf: None)
+    override('persistence_connection', None, group='taskflow')
+    override('jobboard_enabled', False, group='taskflow')
+    server = name = None
+    if request.param == 'postgresql':
+        server = request.getfixturevalue('postgres_url')
+        name = f'persist_{uuid.uuid4().hex[:12]}'
+        connection = postgres.create_database(server, name)
+    elif request.param == 'sqlite':
+        connection = f"sqlite:///{tmp_path / 'volflow.sqlite'}"
+    else:
+        connection = 'memory://'
+    override('state_path', str(tmp_path / 'state'))
+    override('connection', connection, group='database')
+    override('driver', ['test'], group='oslo_messaging_notifications')
+    _forget()
+    yield World(volflow_conf.CONF)
+    _forget()
+    if server is not None:
+        postgres.drop_database(server, name)
+
+
+class World:
+    """The configured deployment, acting for project ``p1``."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.api = volume_api.API()
+        self.db = self.api.db
+        self.ctx = volflow_context.RequestContext(user_id='u1',
+                                                  project_id='p1')
+
+    def engine(self, size=1):
+        """The API flow's engine for a create, as ``API.create`` loads it."""
+        create_what = {
+            'context': self.ctx, 'volume_uuid': None, 'raw_size': size,
+            'name': 'v', 'description': None, 'snapshot': None,
+            'image_id': None, 'raw_volume_type': None, 'metadata': None,
+            'raw_availability_zone': None, 'source_volume': None,
+            'optional_args': {'is_quota_committed': False}}
+        return api_flow.get_flow(
+            self.db, self.api.image_service,
+            backends.availability_zones(self.conf), create_what,
+            scheduler_rpcapi=self.api.scheduler_rpcapi,
+            volume_rpcapi=self.api.volume_rpcapi, conf=self.conf)
+
+    def crash_at(self, task_class, monkeypatch):
+        """Run an API flow until ``task_class`` starts; its volume id."""
+        engine = self.engine()
+        volume_id = engine.storage.fetch('volume_uuid')
+
+        def crash(*args, **kwargs):
+            raise _Crash()
+
+        with monkeypatch.context() as patch:
+            patch.setattr(task_class, 'execute', _with_signature(
+                task_class.execute, crash))
+            with pytest.raises(_Crash):
+                flow_utils.run_engine(engine, logger=LOG)
+        del engine
+        gc.collect()  # the dead process's claim goes with its engine
+        return volume_id
+
+    def volumes(self):
+        return self.db.volume_get_all(volflow_context.get_admin_context())
+
+    def check(self):
+        assert local.wait_idle(TIMEOUT)
+        invariants.assert_invariants(self.db, ['p1'])
+
+
+def _with_signature(original, replacement):
+    """``replacement`` with ``original``'s signature (taskflow reads it)."""
+    def execute(self, *args, **kwargs):
+        return replacement(*args, **kwargs)
+    execute.__wrapped__ = original
+    return execute
+
+
+# Resuming -------------------------------------------------------------------
+@pytest.mark.parametrize('task_class', [api_flow.EntryCreateTask,
+                                        api_flow.QuotaCommitTask,
+                                        api_flow.VolumeCastTask])
+def test_resume_finishes_an_interrupted_create(world, monkeypatch,
+                                               task_class):
+    volume_id = world.crash_at(task_class, monkeypatch)
+    summary = persistence.resume_all(world.conf)
+    assert [(f['kind'], f['outcome'], f['volume_id'])
+            for f in summary['flows']] == [('api', 'finished', volume_id)]
+    volume = world.api.wait(world.ctx, volume_id, TIMEOUT)
+    assert volume['status'] == 'available'
+    world.check()
+    assert persistence.resume_all(world.conf)['flows'] == []
+
+
+def test_a_reservation_expired_before_the_commit_reverts(world,
+                                                         monkeypatch):
+    volume_id = world.crash_at(api_flow.QuotaCommitTask, monkeypatch)
+    admin = volflow_context.get_admin_context()
+    far = quota.timeutils.utcnow() + quota.datetime.timedelta(days=30)
+    assert world.db.reservation_expire(admin, far) > 0
+    summary = persistence.resume_all(world.conf)
+    assert [f['outcome'] for f in summary['flows']] == ['reverted']
+    with pytest.raises(exception.VolumeNotFound):
+        world.db.volume_get(admin, volume_id)
+    world.check()
+
+
+def test_a_flow_that_cannot_be_rebuilt_is_given_up(world, monkeypatch):
+    world.crash_at(api_flow.QuotaCommitTask, monkeypatch)
+
+    def broken(cast=True):
+        raise RuntimeError('no such flow')
+
+    monkeypatch.setattr(factories, 'api_flow', broken)
+    summary = persistence.resume_all(world.conf)
+    assert [f['outcome'] for f in summary['flows']] == ['abandoned']
+    # Its quota was never committed: the row goes, the reservation too.
+    assert world.volumes() == []
+    world.check()
+    assert persistence.resume_all(world.conf)['flows'] == []
+
+
+def test_a_flow_running_elsewhere_is_left_alone(world):
+    engine = world.engine()
+    summary = persistence.resume_all(world.conf)
+    assert [f['outcome'] for f in summary['flows']] == ['busy']
+    assert flow_utils.run_engine(engine, logger=LOG)
+    world.check()
+
+
+# Recording ------------------------------------------------------------------
+def test_a_duplicate_request_runs_once(world):
+    volume = world.api.wait(world.ctx, world.api.create(
+        world.ctx, 1, 'v', None)['id'], TIMEOUT)
+    manager = local.get_rpcapis(world.db, world.api.image_service,
+                                world.conf)[0]._services.scheduler_manager()
+    engine = scheduler_flow.get_flow(
+        world.ctx, world.db, manager.driver, volume=volume,
+        conf=world.conf, engine='serial')
+    assert not flow_utils.run_engine(engine, logger=LOG)
+    assert world.db.volume_get(world.ctx, volume['id']) == volume
+
+
+def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
+    world.ctx.auth_token = 'secret-token'
+    engine = world.engine()
+    meta = engine.storage.flow_meta[persistence.META]
+    assert 'auth_token' not in meta['context']
+    assert 'context' not in meta['store']
+    assert isinstance(persistence.stored_context(engine.storage.flow_meta),
+                      volflow_context.RequestContext)
+    assert flow_utils.run_engine(engine, logger=LOG)
+    world.check()
+
+
+def test_finished_records_are_removed_after_retention(world, override):
+    world.api.wait(world.ctx, world.api.create(world.ctx, 1, 'v', None)['id'],
+                   TIMEOUT)
+    world.check()
+    backend = persistence.get_backend(world.db, world.conf)
+    assert len(_resume._details(backend)) == 3  # api, scheduler, manager
+    assert persistence.resume_all(world.conf)['removed_logbooks'] == 0
+    override('logbook_retention', 0, group='taskflow')
+    assert persistence.resume_all(world.conf)['removed_logbooks'] == 3
+    assert _resume._details(backend) == []
+
+
+def test_persistence_can_be_turned_off(world, override):
+    override('persistence_enabled', False, group='taskflow')
+    world.api.wait(world.ctx, world.api.create(world.ctx, 1, 'v', None)['id'],
+                   TIMEOUT)
+    world.check()
+    backend = persistence.get_backend(world.db, world.conf)
+    assert _resume._details(backend) == []
+
+
+def test_the_entry_task_takes_over_no_row_it_did_not_make(world):
+    admin = volflow_context.get_admin_context()
+    other = world.db.volume_create(admin, {
+        'name': 'v', 'size': 1, 'project_id': 'p2', 'user_id': 'u2',
+        'status': 'creating'})
+    mine = world.db.volume_create(admin, {
+        'name': 'v', 'size': 2, 'project_id': 'p1', 'user_id': 'u1',
+        'status': 'creating'})
+    for volume_id in (other['id'], mine['id']):
+        engine = world.engine()
+        engine.storage.inject({'volume_uuid': volume_id}, transient=True)
+        with pytest.raises(exception.InvalidVolume, match='already exists'):
+            flow_utils.run_engine(engine, logger=LOG)
+    assert world.db.volume_get(admin, other['id']) == other
+    assert world.db.volume_get(admin, mine['id']) == mine
+    assert world.db.reservation_get_all(admin) == []
+    # p1's own row counted (live count), the refused request not at all.
+    assert world.db.quota_usage_get_all(admin, 'p1')['volumes'] == {
+        'in_use': 1, 'reserved': 0}
+
+
+# Reverts reach the outer flow -----------------------------------------------
+class _Fails(task.Task):
+    def execute(self):
+        raise RuntimeError('always')
+
+
+@pytest.mark.parametrize('defer_reverts, outstanding', [(None, 0),
+                                                        (False, 4)])
+def test_an_exhausted_retry_reverts_the_outer_quota_task(
+        world, defer_reverts, outstanding):
+    """volflow loads engines with ``defer_reverts``; taskflow does not.
+
+    Without it, a retry exhausted inside a subflow reverts the subflow
+    only, and the quota reserved outside it stays reserved for ever.
+    """
+    quota_engine = quota.QuotaEngine(world.db, world.conf)
+    inner = linear_flow.Flow('inner', retry=retry.Times(2)).add(_Fails())
+    flow = linear_flow.Flow('outer').add(
+        api_flow.QuotaReserveTask(quota_engine), inner)
+    vtype = world.db.volume_type_get_by_name(world.ctx, '__DEFAULT__')
+    store = {'context': world.ctx, 'size': 1, 'volume_type': vtype,
+             'optional_args': {'is_quota_committed': False}}
+    options = {} if defer_reverts is None else {
+        'defer_reverts': defer_reverts}
+    engine = flow_utils.load_engine(flow, store, conf=world.conf, **options)
+    with pytest.raises(RuntimeError, match='always'):
+        flow_utils.run_engine(engine, logger=LOG)
+    admin = volflow_context.get_admin_context()
+    # volumes, gigabytes and their __DEFAULT__ copies
+    assert len(world.db.reservation_get_all(admin)) == outstanding
+    assert world.db.quota_usage_get_all(admin, 'p1')['volumes'][
+        'reserved'] == (1 if outstanding else 0)
+
+
+# A volume service starting ---------------------------------------------------
+def test_a_volume_service_resumes_its_backend(world, monkeypatch):
+    def crash(*args, **kwargs):
+        raise _Crash()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(manager_flow.CreateVolumeFromSpecTask, 'execute',
+                      _with_signature(
+                          manager_flow.CreateVolumeFromSpecTask.execute,
+                          crash))
+        volume = world.api.create(world.ctx, 1, 'v', None)
+        assert local.wait_idle(TIMEOUT)
+    gc.collect()
+    admin = volflow_context.get_admin_context()
+    stray = world.db.volume_create(admin, {
+        'size': 1, 'project_id': 'p1', 'user_id': 'u1', 'host': 'local',
+        'status': 'creating'})  # its request was lost: no flow recorded
+    manager = local.get_rpcapis(
+        world.db, world.api.image_service,
+        world.conf)[1]._services.volume_manager('local')
+    taken = persistence.resume_backend(manager)
+    assert sorted(taken) == sorted([volume['id'], stray['id']])
+    assert world.db.volume_get(admin, volume['id'])['status'] == 'available'
+    assert world.db.volume_get(admin, stray['id'])['status'] == 'error'
+    assert local.wait_idle(TIMEOUT)
+    assert persistence.resume_backend(manager) == []
+
+
+# Failing for good -----------------------------------------------------------
+def _no_valid_backend(world, monkeypatch, override):
+    admin = volflow_context.get_admin_context()
+    world.db.volume_type_create(admin, 'remote',
+                                {'volume_backend_name': 'absent'})
+    return 'remote', 'No valid backend was found'
+
+
+def _driver_always_fails(world, monkeypatch, override):
+    backend_conf.register_backend(world.conf, 'bad')
+    override('volume_driver', 'fake', group='bad')
+    override('fake_failure_rate', 1.0, group='bad')
+    override('enabled_backends', ['bad'])
+    return None, 'injected failure'
+
+
+def _cast_fails(world, monkeypatch, override):
+    def unreachable(*args, **kwargs):
+        raise OSError('no route to host')
+
+    monkeypatch.setattr(local.SchedulerAPI, 'create_volume', unreachable)
+    return None, 'no route to host'
+
+
+@pytest.mark.parametrize('failing', [_no_valid_backend, _driver_always_fails,
+                                     _cast_fails])
+def test_a_create_failing_for_good_stays_error_and_counted(
+        world, monkeypatch, override, failing):
+    volume_type, reason = failing(world, monkeypatch, override)
+    volume = world.api.create(world.ctx, 2, 'v', None,
+                              volume_type=volume_type)
+    world.api.wait(world.ctx, volume['id'], TIMEOUT)
+    assert local.wait_idle(TIMEOUT)
+    assert persistence.resume_all(world.conf)['flows'] == []
+    volume = world.db.volume_get(world.ctx, volume['id'])
+    assert volume['status'] == 'error'
+    assert reason in volume['reason']
+    usage = world.db.quota_usage_get_all(world.ctx, 'p1')
+    assert (usage['volumes']['in_use'], usage['gigabytes']['in_use']) == (
+        1, 2)
+    world.check()

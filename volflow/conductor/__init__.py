@@ -1,0 +1,243 @@
+"""The conductor: claims create jobs from the jobboard and runs them.
+
+``volflow conductor`` runs one. Run as many as throughput and
+availability need, on as many hosts, all sharing the Redis jobboard and
+the database (:mod:`volflow.rpc.jobboard`); each runs ``max_jobs`` jobs
+at a time (default 1, as taskflow's blocking conductor), each job's steps
+(:mod:`volflow.flows.jobs`) in order, with a serial engine in a thread of
+the process-wide executor.
+
+Why not taskflow's own conductors: they claim without an expiry (a
+conductor that dies leaves its job claimed for ever on Redis), run one
+flow detail per job, build their engines' executors per job (no executor
+object passes through ``engine_options``) and their ``run(max_dispatches=
+N)`` dispatches N + 1 jobs. The loop here is theirs otherwise: iterate
+the unclaimed jobs, claim, run, consume.
+
+**Claims expire** after ``[taskflow] jobboard_expiration_time`` unless
+renewed, and are renewed the way Octavia's conductors do: by a listener
+on every flow and task event of the running engine (at most once per
+tenth of the expiry) and by a refresher thread every quarter of it (a task
+may run longer than the expiry). A conductor that dies - kill -9, a lost
+host - stops renewing; its claim expires, the job is claimable again and
+another conductor resumes it from the last step and task persisted
+(tasks run again are idempotent). A conductor that finds its claim gone
+(it stalled past the expiry, and another may hold the job now) suspends
+its engine at the next task boundary and leaves the job alone.
+
+**Finishing.** A job whose steps have all ended is consumed - it leaves
+the board - and its logbook is destroyed. If its volume is still
+``creating`` then (a step ended without finishing or erroring it, say a
+reschedule interrupted half-way), it is set to ``error`` first: no
+volume stays ``creating`` once its job is done. A job that can never run
+(its logbook is gone, its steps do not rebuild) is errored and consumed
+alike. A database or board failure while running abandons the job for
+another try.
+
+**Stopping.** SIGTERM or SIGINT: no more claims; running engines are
+suspended once their current task ends and their jobs abandoned, so that
+another conductor resumes them at once rather than after the expiry.
+"""
+
+import contextlib
+import os
+import threading
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from taskflow import exceptions as taskflow_exceptions
+
+from volflow.conductor import _claims
+from volflow.conductor import _job
+from volflow import context as volflow_context
+from volflow import db
+from volflow import exception
+from volflow import executor
+from volflow.flows import common
+from volflow import persistence
+from volflow.rpc import jobboard
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+#: Seconds an idle conductor waits before looking at the board again.
+POLL_INTERVAL = 0.1
+#: Seconds it waits after failing to read the board or to run a job.
+_BOARD_RETRY = 1
+
+
+class Conductor:
+    """Claims and runs create jobs until :meth:`stop`.
+
+    :param name: this conductor's name; claims are held as
+        ``<name>:<pid>`` so a restarted conductor never mistakes a claim
+        of its previous life for its own.
+    :param max_jobs: jobs run at once, each in a thread of the
+        process-wide executor (at most ``[taskflow] max_workers``: a job
+        claimed and then queued for a thread would only be kept from the
+        other conductors).
+    """
+
+    def __init__(self, name, conf=None, board=None, backend=None,
+                 max_jobs=1, poll_interval=POLL_INTERVAL):
+        self.conf = conf or CONF
+        self.owner = f'{name}:{os.getpid()}'
+        self.db = db.get_api(conf=self.conf)
+        self.backend = backend or persistence.get_backend(self.db, self.conf)
+        self.board = board or jobboard.get_board(self.conf, self.backend)
+        self.keeper = _claims.ClaimKeeper(
+            self.board, self.owner,
+            self.conf.taskflow.jobboard_expiration_time)
+        self.max_jobs = min(max_jobs, self.conf.taskflow.max_workers)
+        self.poll_interval = poll_interval
+        self._runs = set()
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._scan = None
+        self.counts = {}
+
+    @property
+    def stopping(self):
+        """Whether :meth:`stop` was called."""
+        return self._stopping.is_set()
+
+    def stop(self, why='stop requested'):
+        """Claim no more; suspend the running jobs (signal-safe)."""
+        if not self._stopping.is_set():
+            LOG.info('Conductor %(owner)s stopping (%(why)s): running jobs '
+                     'are abandoned after their current task.',
+                     {'owner': self.owner, 'why': why})
+        self._stopping.set()
+        self._wakeup.set()
+
+    def run(self):
+        """Claim and run jobs until stopped; return the jobs' outcomes."""
+        LOG.info('Conductor %(owner)s started: jobboard %(host)s:%(port)s '
+                 'namespace %(ns)s, claims expire after %(expiry)ss.',
+                 {'owner': self.owner, 'host': self.board_host,
+                  'port': self.conf.taskflow.jobboard_backend_port,
+                  'ns': self.conf.taskflow.jobboard_backend_namespace,
+                  'expiry': self.keeper.expiry})
+        self.keeper.start()
+        try:
+            while not self._stopping.is_set():
+                if len(self._runs) < self.max_jobs and self._claim_one():
+                    continue
+                self._wakeup.wait(self.poll_interval)
+                self._wakeup.clear()
+        finally:
+            self._finish()
+        return dict(self.counts)
+
+    @property
+    def board_host(self):
+        return self.conf.taskflow.jobboard_backend_hosts[0]
+
+    def _next_job(self):
+        """The next unclaimed job on the board, or None.
+
+        One look at the board lists its jobs newest first (taskflow's
+        order); the board is read again only once a look is used up, so
+        that a steady stream of new jobs cannot starve the older ones.
+        """
+        for _attempt in range(2):
+            if self._scan is None:
+                self._scan = self.board.iterjobs(only_unclaimed=True,
+                                                 ensure_fresh=True)
+            job = next(self._scan, None)
+            if job is not None:
+                return job
+            self._scan = None
+        return None
+
+    def _claim_one(self):
+        try:
+            job = self._next_job()
+            while job is not None and not self.keeper.claim(job):
+                job = self._next_job()
+        except taskflow_exceptions.JobFailure as exc:
+            LOG.warning('Could not read the jobboard (%s); trying again in '
+                        '%d s.', exc, _BOARD_RETRY)
+            self._scan = None
+            self._stopping.wait(_BOARD_RETRY)
+            return False
+        if job is None:
+            return False
+        run = _job.JobRun(job, self.backend, self.keeper)
+        self.keeper.hold(run)
+        with self._lock:
+            self._runs.add(run)
+        executor.get_executor().submit(self._work, run)
+        return True
+
+    def _work(self, run):
+        started = time.monotonic()
+        try:
+            outcome = run.run()
+        except Exception:
+            LOG.exception('Job %s: unexpected failure; abandoning it.',
+                          run.job.uuid)
+            outcome = _job.RETRY
+        try:
+            self._settle(run, outcome)
+        except Exception:
+            LOG.exception('Job %s: could not settle it on the board.',
+                          run.job.uuid)
+        finally:
+            self.keeper.release(run)
+            with self._lock:
+                self._runs.discard(run)
+                self.counts[outcome] = self.counts.get(outcome, 0) + 1
+            self._wakeup.set()
+        LOG.debug('Job %(job)s (volume %(id)s): %(outcome)s after '
+                  '%(ms).0f ms.', {'job': run.job.uuid, 'id': run.volume_id,
+                                   'outcome': outcome,
+                                   'ms': (time.monotonic() - started) * 1e3})
+
+    def _settle(self, run, outcome):
+        if outcome == _job.LOST:
+            return
+        if outcome in (_job.STOPPED, _job.RETRY):
+            self.board.abandon(run.job, self.owner)
+            if outcome == _job.RETRY:  # no hot loop on a failure
+                self._stopping.wait(_BOARD_RETRY)
+            return
+        self._error_if_creating(run, outcome)
+        self.board.consume(run.job, self.owner)
+        if run.book is not None:
+            try:
+                with contextlib.closing(
+                        self.backend.get_connection()) as conn:
+                    conn.destroy_logbook(run.book.uuid)
+            except taskflow_exceptions.NotFound:
+                pass
+
+    def _error_if_creating(self, run, outcome):
+        if not run.volume_id:
+            return
+        db_api = self.db
+        admin = volflow_context.get_admin_context()
+        try:
+            status = db_api.volume_get(admin, run.volume_id)['status']
+        except exception.VolumeNotFound:
+            return
+        if status == 'creating':
+            what = ('could not be run' if outcome == _job.BROKEN
+                    else 'ended with the volume still creating')
+            common.error_out(db_api, admin, run.volume_id,
+                             f'The creation job {what} ({run.last})')
+
+    def _finish(self):
+        with self._lock:
+            runs = list(self._runs)
+        for run in runs:
+            run.stop(_job.STOPPED)
+        for run in runs:
+            while run in self._runs:
+                self._wakeup.wait(0.05)
+                self._wakeup.clear()
+        self.keeper.stop()
+        LOG.info('Conductor %(owner)s stopped: %(counts)s',
+                 {'owner': self.owner, 'counts': self.counts})

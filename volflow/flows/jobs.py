@@ -1,0 +1,181 @@
+"""The work of a create as a jobboard job: a logbook of steps.
+
+With ``[taskflow] jobboard_enabled`` the API's cast to the scheduler posts
+one job per volume (:mod:`volflow.rpc.jobboard`), and conductors
+(:mod:`volflow.conductor`) run it. The job's logbook holds its *steps*,
+one flow detail each, run in order:
+
+* step 0, the scheduler flow (the API's cast);
+* step 1, the manager flow of the backend the scheduler chose (its cast
+  to the volume manager, made inside the conductor, becomes the next step
+  of the same job instead of a message);
+* a manager flow that reschedules adds a scheduler step again, and so on.
+
+Why steps and not one flow: the manager flow's tasks are bound to their
+backend (its driver, its name in compare-and-swap updates), which only
+the scheduler flow decides, and a taskflow flow is fixed once compiled.
+
+Each step's flow detail says how to rebuild its flow - taskflow's factory
+meta, naming a function of :mod:`volflow.flows.factories`, the same that
+``volflow resume`` rebuilds recorded flows with - and carries its store,
+both as JSON, so that any conductor on any host rebuilds and resumes it
+after a crash. The request context is no flow value: taskflow persists
+values as JSON and a ``RequestContext`` is not JSON. Its dict form
+(without the auth token: :func:`volflow.persistence.context_dict`)
+travels in the meta, and the context is injected as a transient value
+when a step is loaded.
+
+volflow's own entries go under the meta key ``volflow_job``, not
+``volflow``: these flow details belong to the jobboard, whose conductors
+resume them under Redis claims; ``volflow resume`` leaves them alone.
+"""
+
+from oslo_serialization import jsonutils
+from oslo_utils import uuidutils
+import taskflow.engines
+from taskflow.persistence import models
+from taskflow import states
+
+from volflow import context as volflow_context
+from volflow.flows import factories
+from volflow.flows.scheduler import create_volume as scheduler_flows
+from volflow import persistence
+from volflow.volume import backends
+
+#: Key of volflow's own entries in a step's flow detail meta.
+META = 'volflow_job'
+#: Flow states after which a step never runs again.
+FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
+_SCHEDULER = 'scheduler'
+_MANAGER = 'manager'
+
+
+def _primitive(value):
+    """JSON-ready: datetimes as ISO strings, as the messaging rpc sends.
+
+    Every task re-reads the volume from the database before relying on a
+    field, so nothing needs them back as datetimes.
+    """
+    return jsonutils.to_primitive(value, convert_datetime=True)
+
+
+class Step:
+    """One step of a job: which flow, how to rebuild it, its store.
+
+    :param key: what the step stands for - the volume, the kind, the
+        scheduling attempt (and the backend) - as :func:`volflow.
+        persistence.flow_uuid` takes it: a job posted for a key already
+        posted is a duplicate (a cast sent again by a resumed flow).
+    """
+
+    def __init__(self, kind, volume_id, context, factory_kwargs, store,
+                 key):
+        self.kind = kind
+        self.volume_id = volume_id
+        self.context = context
+        self.factory_kwargs = factory_kwargs
+        self.store = store
+        self.key = key
+
+    @property
+    def factory(self):
+        func = (factories.scheduler_flow if self.kind == _SCHEDULER
+                else factories.manager_flow)
+        return f'{func.__module__}.{func.__name__}'
+
+    @property
+    def book_uuid(self):
+        """The uuid of the logbook of a job posted for this step."""
+        return persistence.flow_uuid(self.volume_id, f'job/{self.key}')
+
+    def flow_detail(self, index, uuid=None):
+        """A new flow detail for this step, number ``index`` of its job.
+
+        ``uuid``: reuse the flow detail of a step that never ran.
+        """
+        name = f'volume-create-{self.kind}-{index}'
+        detail = models.FlowDetail(name, uuid or
+                                   uuidutils.generate_uuid())
+        detail.meta = {
+            'factory': {'name': self.factory, 'args': [],
+                        'kwargs': self.factory_kwargs},
+            'store': self.store,
+            META: {'step': index, 'kind': self.kind,
+                   'volume_id': self.volume_id, 'context': self.context},
+        }
+        return detail
+
+
+def scheduler_step(ctxt, volume, snapshot_id=None, image_id=None,
+                   request_spec=None, filter_properties=None):
+    """The step the scheduler rpcapi's ``create_volume`` stands for."""
+    store = _primitive({
+        'raw_request_spec': request_spec,
+        'filter_properties': filter_properties or {},
+        'volume': volume,
+        'snapshot_id': snapshot_id,
+        'image_id': image_id,
+    })
+    key = f'scheduler/{scheduler_flows.attempt(filter_properties)}'
+    return Step(_SCHEDULER, volume['id'], persistence.context_dict(ctxt),
+                {}, store, key)
+
+
+def manager_step(ctxt, volume, request_spec, filter_properties,
+                 allow_reschedule=True):
+    """The step the volume rpcapi's ``create_volume`` stands for.
+
+    As the manager flow's ``get_flow`` decides: a failure reschedules only
+    when allowed and the scheduler keeps retry bookkeeping.
+    """
+    filter_properties = filter_properties or {}
+    context = persistence.context_dict(ctxt)
+    backend = backends.backend_of_host(volume['host'])
+    do_reschedule = bool(allow_reschedule and request_spec and
+                         filter_properties.get('retry'))
+    kwargs = {'backend': backend, 'do_reschedule': do_reschedule,
+              'reschedule_context': context}
+    store = _primitive({'filter_properties': filter_properties,
+                        'request_spec': request_spec, 'volume': volume})
+    key = f'manager/{scheduler_flows.attempt(filter_properties)}/{backend}'
+    return Step(_MANAGER, volume['id'], context, kwargs, store, key)
+
+
+def index_of(flow_detail):
+    """The step number of a flow detail (-1 for a foreign one)."""
+    return ((flow_detail.meta or {}).get(META) or {}).get('step', -1)
+
+
+def steps(book):
+    """The job's flow details, in step order."""
+    return sorted((fd for fd in book if index_of(fd) >= 0), key=index_of)
+
+
+def volume_id(book):
+    """The volume the job creates (from its first step), or None."""
+    for detail in steps(book):
+        return detail.meta[META].get('volume_id')
+    return None
+
+
+def load(flow_detail, backend):
+    """Rebuild a step's flow and load it with its state, not yet run.
+
+    The serial engine: a conductor runs each job in one thread of the
+    process-wide executor, and the flows are linear; a parallel engine
+    would gain nothing and, without an executor object (a conductor
+    cannot pass one), cost about a second per run.
+
+    The store, with a real context, is injected transiently on every
+    load, a resumed step's included: it is in the meta already, and so
+    costs no write of its own.
+    """
+    meta = flow_detail.meta[META]
+    engine = taskflow.engines.load_from_detail(
+        flow_detail, backend=backend, engine='serial')
+    ctxt = volflow_context.RequestContext.from_dict(meta['context'])
+    if meta['kind'] == _MANAGER:
+        ctxt = ctxt.elevated()  # the manager flow's database context
+    store = dict(flow_detail.meta['store'], context=ctxt)
+    engine.storage.inject(store, transient=True)
+    return engine
