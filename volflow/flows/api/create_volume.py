@@ -377,35 +377,6 @@ def build_flow(db_api, image_service_api, availability_zones,
     return flow
 
 
-#: Flows built so far: id()s of their collaborators -> (them, flow).
-_FLOWS = {}
-_MAX_FLOWS = 32
-
-
-def _shared_flow(db_api, image_service_api, availability_zones,
-                 scheduler_rpcapi, volume_rpcapi, conf):
-    """One flow object per set of collaborators, loaded by every create.
-
-    The tasks hold only their collaborators, never per-request state, so
-    engines can share them: building the flow (task signatures inspected,
-    argument mappings computed) was a third of a serial run's cost.
-    Collaborators are matched by identity (a ConfigOpts cannot be hashed),
-    the zones by value.
-    """
-    objects = (db_api, image_service_api, scheduler_rpcapi, volume_rpcapi,
-               conf)
-    key = tuple(map(id, objects)) + tuple(availability_zones)
-    known = _FLOWS.get(key)
-    if known is not None and all(a is b for a, b in zip(known[0], objects)):
-        return known[1]
-    flow = build_flow(db_api, image_service_api, list(availability_zones),
-                      scheduler_rpcapi, volume_rpcapi, conf)
-    if len(_FLOWS) >= _MAX_FLOWS:
-        _FLOWS.pop(next(iter(_FLOWS)), None)
-    _FLOWS[key] = (objects, flow)
-    return flow
-
-
 def get_flow(db_api, image_service_api, availability_zones, create_what,
              scheduler_rpcapi=None, volume_rpcapi=None, conf=None,
              persistence_backend=None):
@@ -421,8 +392,9 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
         (default: :func:`volflow.persistence.get_backend` of ``db_api``).
     """
     conf = conf or volflow_conf.CONF
-    flow = _shared_flow(db_api, image_service_api, availability_zones,
-                        scheduler_rpcapi, volume_rpcapi, conf)
+    flow = common.shared_flow(build_flow, db_api, image_service_api,
+                              list(availability_zones), scheduler_rpcapi,
+                              volume_rpcapi, conf)
     store = dict(create_what)
     store['volume_uuid'] = (store.get('volume_uuid') or
                             uuidutils.generate_uuid())

@@ -16,6 +16,7 @@ from volflow import conf as volflow_conf
 from volflow.db import fake
 from volflow import flow_utils
 from volflow.flows.api import create_volume
+from volflow.flows import common
 from volflow import quota
 
 TASKS = ['ExtractVolumeRequestTask', 'QuotaReserveTask', 'EntryCreateTask',
@@ -292,12 +293,14 @@ def test_creates_share_one_flow_per_set_of_collaborators():
     """Flows are built once and loaded by every create (issue 4)."""
     conf = volflow_conf.load()
     db = fake.FakeAPI()
-    first = create_volume._shared_flow(db, None, ['nova'], None, None, conf)
-    again = create_volume._shared_flow(db, None, ['nova'], None, None, conf)
-    other = create_volume._shared_flow(fake.FakeAPI(), None, ['nova'], None,
-                                       None, conf)
-    zones = create_volume._shared_flow(db, None, ['nova', 'az2'], None,
-                                       None, conf)
+
+    def shared(db, zones):
+        return common.shared_flow(create_volume.build_flow, db, None, zones,
+                                  None, None, conf)
+    first = shared(db, ['nova'])
+    again = shared(db, ['nova'])
+    other = shared(fake.FakeAPI(), ['nova'])
+    zones = shared(db, ['nova', 'az2'])
     assert first is again
     assert other is not first and zones is not first
     assert [atom.name.split(';')[0].rsplit('.', 1)[-1]
