@@ -132,8 +132,13 @@ def main():
                         help='volumes in the database for (d)')
     parser.add_argument('--count', type=int, default=200,
                         help='creates for (b)')
+    parser.add_argument('--no-persistence', action='store_true',
+                        help='run with [taskflow] persistence_enabled off')
     args = parser.parse_args()
     _setup.load_conf()
+    if args.no_persistence:
+        _setup.CONF.set_override('persistence_enabled', False,
+                                 group='taskflow')
 
     rows = [bench_full_create(args.repeat)]
     concurrent, ideal, serial = bench_throughput(args.count, 0.020, 16)
