@@ -8,6 +8,7 @@ import pytest
 from tests.fixtures import postgres
 from tests.fixtures import rabbitmq
 from tests.fixtures import redis as redis_fixture
+from volflow import conf as volflow_conf
 
 
 def in_ci():
@@ -84,3 +85,25 @@ def redis_server():
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def conf_override():
+    """``override(name, value, group=None)``; cleared after the test."""
+    conf = volflow_conf.load()
+    done = []
+
+    def override(name, value, group=None):
+        conf.set_override(name, value, group=group)
+        done.append((name, group))
+
+    yield override
+    for name, group in reversed(done):
+        conf.clear_override(name, group=group)
+
+
+@pytest.fixture
+def conf(conf_override, tmp_path):
+    """volflow's CONF with ``state_path`` in the test's own directory."""
+    conf_override('state_path', str(tmp_path / 'state'))
+    return volflow_conf.CONF

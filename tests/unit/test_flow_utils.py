@@ -8,32 +8,11 @@ from taskflow.engines.action_engine import engine as action_engine
 from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
 
-from volflow import conf as volflow_conf
 from volflow import exception
 from volflow import executor
 from volflow import flow_utils
 
 LOGGER = 'tests.flow_utils'
-
-
-@pytest.fixture
-def conf_override():
-    conf = volflow_conf.load()
-    done = []
-
-    def override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
-@pytest.fixture
-def conf(conf_override, tmp_path):
-    conf_override('state_path', str(tmp_path))
-    return volflow_conf.CONF
 
 
 @pytest.fixture

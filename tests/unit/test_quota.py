@@ -10,33 +10,12 @@ from oslo_utils import timeutils
 import pytest
 
 from tests import invariants
-from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow import exception
 from volflow.image import fake as fake_image
 from volflow import quota
 from volflow.volume import api as volume_api
-
-
-@pytest.fixture
-def conf_override():
-    conf = volflow_conf.load()
-    done = []
-
-    def override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
-@pytest.fixture
-def conf(conf_override, tmp_path):
-    conf_override('state_path', str(tmp_path / 'state'))
-    return volflow_conf.CONF
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from hypothesis import strategies
 import pytest
 
 from tests import invariants
-from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow import db
 from volflow.db import api as db_api_module
@@ -24,26 +23,6 @@ from volflow.volume import api as volume_api
 _HAS_SQL = importlib.util.find_spec('volflow.db.sqlalchemy.api') is not None
 BACKENDS = ['memory', pytest.param('sqlite', marks=pytest.mark.skipif(
     not _HAS_SQL, reason='volflow.db.sqlalchemy.api does not exist yet'))]
-
-
-@pytest.fixture
-def conf_override():
-    conf = volflow_conf.load()
-    done = []
-
-    def override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
-@pytest.fixture
-def conf(conf_override, tmp_path):
-    conf_override('state_path', str(tmp_path / 'state'))
-    return volflow_conf.CONF
 
 
 def _memory_db(conf):

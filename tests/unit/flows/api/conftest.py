@@ -12,7 +12,6 @@ import logging
 
 import pytest
 
-from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow import flow_utils
@@ -23,27 +22,6 @@ from volflow.volume import api as volume_api
 LOG = logging.getLogger('tests.flows.api')
 
 GiB = 1024 ** 3
-
-
-@pytest.fixture
-def conf_override():
-    """``override(name, value, group=None)``; cleared after the test."""
-    conf = volflow_conf.load()
-    done = []
-
-    def override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
-@pytest.fixture
-def conf(conf_override, tmp_path):
-    conf_override('state_path', str(tmp_path / 'state'))
-    return volflow_conf.CONF
 
 
 class Scheduler:
