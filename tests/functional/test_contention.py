@@ -51,18 +51,9 @@ _POSTGRES = pytest.param('postgresql', marks=pytest.mark.postgres)
 
 
 @pytest.fixture
-def override():
-    """``override(name, value, group=None)``; cleared after the test."""
-    conf = volflow_conf.load()
-    done = []
-
-    def set_override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield set_override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
+def override(conf_override):
+    """The shared ``conf_override`` fixture, under this module's name."""
+    return conf_override
 
 
 @pytest.fixture

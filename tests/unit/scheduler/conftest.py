@@ -72,20 +72,6 @@ class World:
 
 
 @pytest.fixture
-def conf_override():
-    conf = volflow_conf.load()
-    done = []
-
-    def override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
-@pytest.fixture
 def world():
     db_api = fake_db.FakeAPI()
     db_api.seed('__DEFAULT__')
