@@ -45,6 +45,7 @@ from volflow import conf as volflow_conf
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows.api import _validation
+from volflow.flows.api import _zones
 from volflow.flows import common
 from volflow import persistence
 from volflow import quota
@@ -97,54 +98,6 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
         return self.db.volume_type_get_by_name(context,
                                                self.conf.default_volume_type)
 
-    def _source_az(self, context, snapshot, source_volume):
-        if snapshot:
-            try:
-                return self.db.volume_get(
-                    context, snapshot['volume_id'])['availability_zone']
-            except exception.VolumeNotFound:
-                return None
-        if source_volume:
-            return source_volume['availability_zone']
-        return None
-
-    def _availability_zones(self, context, availability_zone, volume_type,
-                            snapshot, source_volume):
-        known = set(self.availability_zones)
-        type_azs = _validation.type_availability_zones(volume_type)
-        if type_azs:
-            known &= set(type_azs)
-            if not known:
-                raise exception.InvalidInput(
-                    reason=(f"Volume type '{volume_type['name']}' allows "
-                            f"availability zones {sorted(type_azs)}, none of "
-                            f"which exists"))
-        source_az = self._source_az(context, snapshot, source_volume)
-        if availability_zone is None:
-            availability_zone = source_az
-        if availability_zone is None and not type_azs:
-            availability_zone = (self.conf.default_availability_zone or
-                                 self.conf.storage_availability_zone)
-        if availability_zone is not None and availability_zone not in known:
-            if not self.conf.allow_availability_zone_fallback:
-                raise exception.InvalidAvailabilityZone(az=availability_zone)
-            fallback = (self.conf.default_availability_zone or
-                        self.conf.storage_availability_zone)
-            if fallback not in known:
-                raise exception.InvalidAvailabilityZone(az=availability_zone)
-            LOG.warning('Availability zone %(az)s is invalid; falling back '
-                        'to %(fallback)s.',
-                        {'az': availability_zone, 'fallback': fallback})
-            availability_zone = fallback
-        if (self.conf.cloned_volume_same_az and source_az and
-                availability_zone != source_az):
-            what = 'snapshot' if snapshot else 'source volume'
-            raise exception.InvalidInput(
-                reason=(f"Volume must be in the same availability zone as "
-                        f"the {what} ({source_az}), not "
-                        f"'{availability_zone}'"))
-        return [availability_zone] if availability_zone else sorted(known)
-
     def execute(self, context, size, snapshot, image_id, source_volume,
                 availability_zone, volume_type, metadata, name=None,
                 description=None):
@@ -162,8 +115,9 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
         vtype = self._volume_type(context, volume_type, snapshot,
                                   source_volume, image)
         _validation.check_type_size(vtype, size)
-        azs = self._availability_zones(context, availability_zone, vtype,
-                                       snapshot, source_volume)
+        azs = _zones.availability_zones(
+            self.db, self.conf, self.availability_zones, context,
+            availability_zone, vtype, snapshot, source_volume)
         return {
             'size': size,
             'snapshot_id': snapshot['id'] if snapshot else None,
