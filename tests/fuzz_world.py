@@ -25,6 +25,7 @@ import os
 import hypothesis
 from hypothesis import strategies as st
 
+from tests import rpcapis
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow.image import fake as fake_image
@@ -115,28 +116,12 @@ def ids_or_text(records, text=TEXT):
 
 
 # The world -----------------------------------------------------------------
-class Scheduler:
-    """Scheduler rpcapi standing for the pipeline: the volume is made."""
-
-    def __init__(self, db_api):
-        self.db = db_api
-
-    def create_volume(self, ctxt, volume, snapshot_id=None, image_id=None,
-                      request_spec=None, filter_properties=None,
-                      backup_id=None):
-        self.db.volume_update(ctxt, volume['id'], {'status': 'available'})
-
-
-class VolumeRpc:
-    """Volume rpcapi standing for the volume manager."""
+class VolumeRpc(rpcapis.UnusedVolumeRpc):
+    """Volume rpcapi standing for the volume manager's calls."""
 
     def __init__(self, db_api, conf):
         self.db = db_api
         self.quota = quota.QuotaEngine(db_api, conf)
-
-    def create_volume(self, ctxt, volume, request_spec, filter_properties,
-                      allow_reschedule=True):
-        raise AssertionError('the API flow casts to the scheduler only')
 
     def delete_volume(self, ctxt, volume):
         volume_api.finish_delete(self.db, self.quota, ctxt, volume)
@@ -176,7 +161,7 @@ def build_world(conf, db_api=None):
     created through the API.
     """
     db_api = db_api or fake_db.FakeAPI()
-    db_api.seed(conf.default_volume_type)
+    db_api.seed()
     for name, specs in TYPES.items():
         db_api.volume_type_create(OWN_ADMIN, name, specs)
     gold = db_api.volume_type_get_by_name(OWN, 'gold')['id']
@@ -211,7 +196,7 @@ def make_api(db_api, conf, images_dir):
     return volume_api.API(
         db_api=db_api,
         image_service=fake_image.FakeImageService(db_api, images_dir),
-        scheduler_rpcapi=Scheduler(db_api),
+        scheduler_rpcapi=rpcapis.Scheduler(db_api),
         volume_rpcapi=VolumeRpc(db_api, conf), conf=conf)
 
 

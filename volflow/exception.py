@@ -97,6 +97,32 @@ class VolumeTypeNotFound(NotFound):
     message = 'Volume type %(volume_type)s could not be found.'
 
 
+class VolumeTypeDefaultMisconfiguredError(VolflowException):
+    message = ("Default volume type '%(volume_type)s' (option "
+               "default_volume_type) does not exist: create it, or set "
+               "the option to an existing type")
+    code = 500
+    expected = True
+
+
+class MissingDependency(VolflowException):
+    message = ("%(what)s needs the Python package '%(package)s', which is "
+               "not installed: %(remedy)s")
+    expected = True
+
+    #: Packages volflow's extras (setup.cfg) install.
+    EXTRAS = {'psycopg2': 'postgresql', 'redis': 'jobboard'}
+
+    @classmethod
+    def of(cls, what, error):
+        """The error for ``what`` failing with ``ModuleNotFoundError``."""
+        package = (error.name or str(error)).split('.')[0]
+        extra = cls.EXTRAS.get(package)
+        remedy = (f"pip install 'volflow[{extra}]'" if extra else
+                  f'pip install {package}')
+        return cls(what=what, package=package, remedy=remedy)
+
+
 class BackendNotFound(NotFound):
     message = 'Backend %(backend)s could not be found.'
 

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import traceback
 
+from tests import rpcapis
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow import db
@@ -35,37 +36,13 @@ from volflow.volume import api as volume_api
 BARRIER_TIMEOUT = 120
 
 
-class FinishingScheduler:
-    """Scheduler rpcapi standing in for the rest of the pipeline.
-
-    The volume leaves ``creating`` at once, as a scheduler and a manager
-    that succeed would make it.
-    """
-
-    def __init__(self, db_api):
-        self.db = db_api
-
-    def create_volume(self, ctxt, volume, snapshot_id=None, image_id=None,
-                      request_spec=None, filter_properties=None,
-                      backup_id=None):
-        self.db.volume_update(ctxt, volume['id'], {'status': 'available'})
-
-
-class UnusedVolumeRpc:
-    """Volume rpcapi the API flow passes along and never calls."""
-
-    def create_volume(self, ctxt, volume, request_spec, filter_properties,
-                      allow_reschedule=True):
-        raise AssertionError('the API flow casts to the scheduler only')
-
-
 def api_flow_only(db_api, images_dir, conf=None):
     """A volume API whose creates run the API flow only."""
     return volume_api.API(
         db_api=db_api,
         image_service=fake_image.FakeImageService(db_api, images_dir),
-        scheduler_rpcapi=FinishingScheduler(db_api),
-        volume_rpcapi=UnusedVolumeRpc(),
+        scheduler_rpcapi=rpcapis.Scheduler(db_api),
+        volume_rpcapi=rpcapis.UnusedVolumeRpc(),
         conf=conf or volflow_conf.CONF)
 
 

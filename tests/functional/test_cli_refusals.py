@@ -10,6 +10,8 @@ appeared under ``state_path/volumes``, and the command line's own
 ``list`` and ``quota-show`` agree.
 """
 
+import os
+
 import pytest
 
 PROJECT = 'refused'
@@ -41,6 +43,9 @@ CASES = {
     'two sources': (['--snapshot-id', '{own_snapshot}', '--source-volid',
                      '{own_volume}'],
                     ['only one of', 'snapshot', 'source volume']),
+    'default type missing': (['--size', '1', '--config-file',
+                              '{missing_default_type_conf}'],
+                             ["'missing'", 'default_volume_type']),
     'metadata key too long': (['--size', '1', '--metadata', f'{LONG}=v'],
                               [LONG[:40], '256 characters']),
     'metadata value too long': (['--size', '1', '--metadata',
@@ -68,6 +73,10 @@ def sources(cli):
                           project)
         found[f'{prefix}_volume'] = volume['id']
         found[f'{prefix}_snapshot'] = snapshot['id']
+    path = os.path.join(cli.root, 'missing-default-type.conf')
+    with open(path, 'w') as conf:
+        conf.write('[DEFAULT]\ndefault_volume_type = missing\n')
+    found['missing_default_type_conf'] = path
     return found
 
 

@@ -112,11 +112,16 @@ def test_threads_commit_exactly_the_quota(request, conf, tmp_path, kind):
     _assert_exactly_the_quota(db_api, [outcome])
 
 
+#: The checkout: the worker runs as ``python -m tests.functional...``.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
 def _start_worker(url, count, stderr):
     return subprocess.Popen(
-        [sys.executable, worker.__file__, url, PROJECT, str(count)],
+        [sys.executable, '-m', worker.__name__, url, PROJECT, str(count)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-        text=True, cwd=os.path.dirname(worker.__file__))
+        text=True, cwd=ROOT)
 
 
 def _stop(process):

@@ -10,6 +10,7 @@ equals what the volumes add up to (``error`` ones included), no
 reservation is outstanding, nothing is left ``creating``.
 """
 
+from concurrent import futures
 import importlib.util
 import os
 import stat
@@ -17,6 +18,8 @@ import threading
 
 from oslo_messaging.notify import _impl_test
 import pytest
+from taskflow.engines.action_engine import engine as engine_module
+from taskflow import storage as storage_module
 
 from tests import invariants
 from volflow import conf as volflow_conf
@@ -24,7 +27,6 @@ from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
 from volflow.db import api as db_api
 from volflow.rpc import local
-from volflow.rpc import notifier
 from volflow.volume import api as volume_api
 
 GiB = 1024 ** 3
@@ -38,22 +40,6 @@ DATABASES = ['memory', pytest.param('sqlite', marks=pytest.mark.skipif(
     not _HAS_SQL, reason='volflow.db.sqlalchemy.api does not exist yet'))]
 
 
-@pytest.fixture
-def override():
-    """``override(name, value, group=None)``; cleared after the test."""
-    conf = volflow_conf.load()
-    notifier.register_opts(conf)
-    done = []
-
-    def set_override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield set_override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
 def _forget_everything():
     assert local.wait_idle(TIMEOUT), 'flows still running'
     local.reset()
@@ -64,8 +50,8 @@ def _forget_everything():
 class Pipeline:
     """One deployment under ``tmp_path``, acting for project ``p1``."""
 
-    def __init__(self, override, tmp_path):
-        self.override = override
+    def __init__(self, conf_override, tmp_path):
+        self.override = conf_override
         self.state_path = str(tmp_path / 'state')
         self.ctx = volflow_context.RequestContext(user_id='u1',
                                                   project_id='p1')
@@ -121,14 +107,14 @@ class Pipeline:
 
 
 @pytest.fixture(params=DATABASES)
-def pipeline(request, override, tmp_path):
-    override('state_path', str(tmp_path / 'state'))
+def pipeline(request, conf_override, tmp_path):
+    conf_override('state_path', str(tmp_path / 'state'))
     connection = ('memory://' if request.param == 'memory' else
                   f"sqlite:///{tmp_path / 'volflow.sqlite'}")
-    override('connection', connection, group='database')
-    override('driver', ['test'], group='oslo_messaging_notifications')
+    conf_override('connection', connection, group='database')
+    conf_override('driver', ['test'], group='oslo_messaging_notifications')
     _forget_everything()
-    yield Pipeline(override, tmp_path)
+    yield Pipeline(conf_override, tmp_path)
     _forget_everything()
 
 
@@ -359,3 +345,74 @@ def test_parallel_engine_with_many_concurrent_creates(pipeline):
                for v in results]
     assert {v['status'] for v in volumes} == {'available'}
     pipeline.check_invariants()
+
+
+class _ForeignWrites:
+    """Counts progress writes into a storage whose engine is not running.
+
+    Each engine runs in one thread (serial engines); a write into an
+    engine's storage from a thread running another engine is a write
+    that engine did not make: taskflow registers an engine's progress
+    callback on the task object's own notifier, so task objects shared
+    between engines deliver one engine's progress to all of them.
+    """
+
+    def __init__(self, monkeypatch):
+        self.running = threading.local()
+        self.foreign = 0
+        self.writes = 0
+        self.engines = []
+        self._lock = threading.Lock()
+        real_run = engine_module.ActionEngine.run
+        real_set = storage_module.Storage.set_task_progress
+        counter = self
+
+        def run(engine, *args, **kwargs):
+            outer = getattr(counter.running, 'storage', None)
+            counter.running.storage = engine.storage
+            with counter._lock:
+                counter.engines.append(engine)
+            try:
+                return real_run(engine, *args, **kwargs)
+            finally:
+                counter.running.storage = outer
+
+        def set_task_progress(storage, *args, **kwargs):
+            with counter._lock:
+                counter.writes += 1
+                if getattr(counter.running, 'storage', None) is not storage:
+                    counter.foreign += 1
+            return real_set(storage, *args, **kwargs)
+
+        monkeypatch.setattr(engine_module.ActionEngine, 'run', run)
+        monkeypatch.setattr(storage_module.Storage, 'set_task_progress',
+                            set_task_progress)
+
+
+def test_concurrent_engines_share_no_task_and_write_only_their_own(
+        pipeline, monkeypatch):
+    pipeline.override('engine', 'serial', group='taskflow')
+    pipeline.override('quota_volumes', 100)
+    pipeline.create()  # whatever a first create builds and keeps
+    writes = _ForeignWrites(monkeypatch)
+    count = 40
+    barrier = threading.Barrier(count)
+
+    def create(_index):
+        barrier.wait()
+        return pipeline.create(wait=False)
+
+    with futures.ThreadPoolExecutor(count) as pool:
+        volumes = list(pool.map(create, range(count)))
+    for volume in volumes:
+        assert pipeline.api.wait(pipeline.ctx, volume['id'],
+                                 TIMEOUT)['status'] == 'available'
+    pipeline.check_invariants()
+    # Three flows a volume, each its own engine with its own tasks.
+    assert len(writes.engines) == 3 * count
+    assert writes.writes >= 2 * 13 * count  # 0.0 and 1.0, every task
+    assert writes.foreign == 0
+    seen = {}
+    for engine in writes.engines:
+        for atom in engine.compilation.execution_graph:
+            assert seen.setdefault(id(atom), engine) is engine

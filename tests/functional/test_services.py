@@ -18,6 +18,7 @@ from its ``notifications.info`` queue. After each test the invariants of
 DESIGN section 6 hold.
 """
 
+import collections
 import json
 import os
 import re
@@ -44,6 +45,9 @@ _TIMEOUT = 60
 _SERVICE_NAMES = {'scheduler': 'scheduler',
                   **{b: f'volume service of backend {b}'
                      for b in ('b1', 'b2', 'b3')}}
+#: The services of the deployment: their commands.
+_SERVICES = {'scheduler': ('scheduler',),
+             **{b: ('volume', '--backend', b) for b in ('b1', 'b2', 'b3')}}
 #: The debug line of the manager flow entering the driver call.
 _DRIVER_BUSY = (r"CreateVolumeFromSpecTask;volume:create' \([^)]*\) "
                 r"transitioned into state 'RUNNING'")
@@ -86,6 +90,7 @@ class Deployment(functional.Cli):
             f'transport_url = {url}\ncontrol_exchange = {self.exchange}\n'
             + _BACKENDS.format(timeout=_TIMEOUT)))
         self.services = {}
+        self.starts = collections.Counter()
 
     def log_path(self, name):
         return os.path.join(self.root, f'{name}.log')
@@ -103,12 +108,27 @@ class Deployment(functional.Cli):
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, env=self.env)
         self.services[name] = process
+        self.starts[name] += 1
         return process
+
+    def ensure_running(self):
+        """Start again each service an earlier test stopped."""
+        for name, command in _SERVICES.items():
+            process = self.services.get(name)
+            if process is None or process.poll() is not None:
+                self.services.pop(name, None)
+                self.start(name, *command)
+        for name in _SERVICES:
+            self.wait_started(name)
+
+    def matches(self, name, pattern):
+        """How many times ``pattern`` is in service ``name``'s log."""
+        return len(re.findall(pattern, self.log(name)))
 
     def wait_for(self, name, pattern, count=1, timeout=_START_TIMEOUT):
         """Wait for ``count`` matches of ``pattern`` in the service's log."""
         deadline = time.monotonic() + timeout
-        while len(re.findall(pattern, self.log(name))) < count:
+        while self.matches(name, pattern) < count:
             process = self.services[name]
             assert process.poll() is None, (
                 f'{name} exited with {process.returncode}:\n'
@@ -118,10 +138,10 @@ class Deployment(functional.Cli):
                 f'{self.log(name)[-3000:]}')
             time.sleep(0.05)
 
-    def wait_started(self, name, count=1):
-        """Wait for the ``count``-th start of service ``name``."""
+    def wait_started(self, name):
+        """Wait until the latest start of service ``name`` is done."""
         self.wait_for(name, f'volflow {_SERVICE_NAMES[name]} started',
-                      count=count)
+                      count=self.starts[name])
 
     def stop(self, name, sig=signal.SIGTERM):
         """Signal a service (unless ``sig`` is None); its exit status."""
@@ -191,15 +211,11 @@ class Deployment(functional.Cli):
 
 
 @pytest.fixture(scope='module')
-def deployment(rabbitmq_url, tmp_path_factory):
-    """The scheduler and the volume services of b1, b2 and b3, running."""
+def _deployment(rabbitmq_url, tmp_path_factory):
+    """One deployment for the module: state, types, services."""
     state = Deployment(tmp_path_factory.mktemp('services'), rabbitmq_url)
     try:
-        state.start('scheduler', 'scheduler')
-        for backend in ('b1', 'b2', 'b3'):
-            state.start(backend, 'volume', '--backend', backend)
-        for name in ('scheduler', 'b1', 'b2', 'b3'):
-            state.wait_started(name)
+        state.ensure_running()
         for name, backend in (('fileonly', 'b2'), ('slow', 'b3'),
                               ('orphan', 'b4')):
             result = state.run('type-create', name, '--property',
@@ -210,6 +226,17 @@ def deployment(rabbitmq_url, tmp_path_factory):
     finally:
         state.stop_all()
         state.close()
+
+
+@pytest.fixture
+def deployment(_deployment):
+    """The scheduler and the volume services of b1, b2 and b3, running.
+
+    Tests run in any order: services an earlier test stopped or killed
+    are started again first.
+    """
+    _deployment.ensure_running()
+    return _deployment
 
 
 # Starting ------------------------------------------------------------------
@@ -342,18 +369,20 @@ def test_a_backend_without_its_volume_service_errors_the_volume(
 
 
 # Stopping and crashing -------------------------------------------------------
-def _wait_creating_on_b3(deployment, volume_id, count):
-    """Wait until b3's driver is busy creating (its ``count``-th flow)."""
-    deployment.wait_for('b3', _DRIVER_BUSY, count=count)
-    assert deployment.volume(volume_id)['status'] == 'creating'
-
-
-def test_sigterm_lets_the_creation_in_progress_finish(deployment, project):
+def _create_slowly_on_b3(deployment, project):
+    """Start a create on b3; its id once b3's driver is busy with it."""
+    busy = deployment.matches('b3', _DRIVER_BUSY)
     result = deployment.create(project, '--volume-type', 'slow',
                                '--no-wait')
     assert result.rc == 0, result
     volume_id = result.json['id']
-    _wait_creating_on_b3(deployment, volume_id, count=1)
+    deployment.wait_for('b3', _DRIVER_BUSY, count=busy + 1)
+    assert deployment.volume(volume_id)['status'] == 'creating'
+    return volume_id
+
+
+def test_sigterm_lets_the_creation_in_progress_finish(deployment, project):
+    volume_id = _create_slowly_on_b3(deployment, project)
     assert deployment.stop('b3') == 0
     assert deployment.volume(volume_id)['status'] == 'available'
     log = deployment.log('b3')
@@ -365,15 +394,11 @@ def test_sigterm_lets_the_creation_in_progress_finish(deployment, project):
 
 def test_a_killed_volume_service_never_leaves_a_volume_creating(
         deployment, project):
-    deployment.start('b3', 'volume', '--backend', 'b3')
-    deployment.wait_started('b3', count=2)
-    volume_id = deployment.create(project, '--volume-type', 'slow',
-                                  '--no-wait').json['id']
-    _wait_creating_on_b3(deployment, volume_id, count=2)
+    volume_id = _create_slowly_on_b3(deployment, project)
     assert deployment.stop('b3', signal.SIGKILL) == -signal.SIGKILL
     assert deployment.volume(volume_id)['status'] == 'creating'
     deployment.start('b3', 'volume', '--backend', 'b3')
-    deployment.wait_started('b3', count=3)
+    deployment.wait_started('b3')
     volume = deployment.settled(volume_id)
     if service._persistence() is not None:  # the flow was resumed
         assert (volume['status'], volume['host']) == ('available', 'b3')

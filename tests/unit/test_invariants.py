@@ -32,7 +32,7 @@ def conf(tmp_path):
 def db_api(request, conf, tmp_path):
     if request.param == 'memory':
         db_api = fake_db.FakeAPI()
-        db_api.seed(conf.default_volume_type)
+        db_api.seed()
         yield db_api
         return
     db_api = db.get_api('sqlite:///' + str(tmp_path / 'x.sqlite'))

@@ -10,6 +10,9 @@ file and on PostgreSQL (taskflow's SQL backend, values through JSON).
 
 import gc
 import logging
+import socket
+import subprocess
+import sys
 import uuid
 
 from oslo_messaging.notify import _impl_test
@@ -33,9 +36,7 @@ from volflow.flows.scheduler import create_volume as scheduler_flow
 from volflow import persistence
 from volflow.persistence import _resume
 from volflow import quota
-from volflow import rpc
 from volflow.rpc import local
-from volflow.rpc import notifier
 from volflow.volume import api as volume_api
 from volflow.volume import backends
 
@@ -47,21 +48,6 @@ class _Crash(BaseException):
     """What a process dying looks like to the flow: nothing more runs."""
 
 
-@pytest.fixture
-def override():
-    conf = volflow_conf.load()
-    notifier.register_opts(conf)
-    done = []
-
-    def set_override(name, value, group=None):
-        conf.set_override(name, value, group=group)
-        done.append((name, group))
-
-    yield set_override
-    for name, group in reversed(done):
-        conf.clear_override(name, group=group)
-
-
 def _forget():
     assert local.wait_idle(TIMEOUT)
     local.reset()
@@ -71,11 +57,9 @@ def _forget():
 
 
 @pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
-def world(request, override, tmp_path, monkeypatch):
-    # The embedded deployment, whatever other tests left configured.
-    monkeypatch.setattr(rpc, 'transport_url', lambda conf: None)
-    override('persistence_connection', None, group='taskflow')
-    override('jobboard_enabled', False, group='taskflow')
+def world(request, conf_override, tmp_path):
+    conf_override('persistence_connection', None, group='taskflow')
+    conf_override('jobboard_enabled', False, group='taskflow')
     server = name = None
     if request.param == 'postgresql':
         server = request.getfixturevalue('postgres_url')
@@ -85,9 +69,9 @@ def world(request, override, tmp_path, monkeypatch):
         connection = f"sqlite:///{tmp_path / 'volflow.sqlite'}"
     else:
         connection = 'memory://'
-    override('state_path', str(tmp_path / 'state'))
-    override('connection', connection, group='database')
-    override('driver', ['test'], group='oslo_messaging_notifications')
+    conf_override('state_path', str(tmp_path / 'state'))
+    conf_override('connection', connection, group='database')
+    conf_override('driver', ['test'], group='oslo_messaging_notifications')
     _forget()
     yield World(volflow_conf.CONF)
     _forget()
@@ -105,10 +89,10 @@ class World:
         self.ctx = volflow_context.RequestContext(user_id='u1',
                                                   project_id='p1')
 
-    def engine(self, size=1):
+    def engine(self, size=1, volume_uuid=None):
         """The API flow's engine for a create, as ``API.create`` loads it."""
         create_what = {
-            'context': self.ctx, 'volume_uuid': None, 'raw_size': size,
+            'context': self.ctx, 'volume_uuid': volume_uuid, 'raw_size': size,
             'name': 'v', 'description': None, 'snapshot': None,
             'image_id': None, 'raw_volume_type': None, 'metadata': None,
             'raw_availability_zone': None, 'source_volume': None,
@@ -217,6 +201,29 @@ def test_a_duplicate_request_runs_once(world):
     assert world.db.volume_get(world.ctx, volume['id']) == volume
 
 
+def test_a_claim_a_dead_process_left_unrecorded_drops_no_request(world):
+    """A process killed between claiming a flow and recording it.
+
+    Its claim must not make the next sender of that request - a resumed
+    flow casting again - take the request for a duplicate and drop it
+    (issue 10: a volume left ``creating`` after ``volflow resume``).
+    """
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()
+    volume_id = str(uuid.uuid4())
+    assert world.db.flow_claim(
+        volflow_context.get_admin_context(),
+        persistence.flow_uuid(volume_id, 'api'),
+        f'{socket.gethostname()}:{dead.pid}:deadbeef',
+        quota.timeutils.utcnow() + quota.datetime.timedelta(hours=1))
+    engine = world.engine(volume_uuid=volume_id)
+    assert flow_utils.run_engine(engine, logger=LOG)
+    assert world.api.wait(world.ctx, volume_id,
+                          TIMEOUT)['status'] == 'available'
+    world.check()
+    assert persistence.resume_all(world.conf)['flows'] == []
+
+
 def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
     world.ctx.auth_token = 'secret-token'
     engine = world.engine()
@@ -229,20 +236,20 @@ def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
     world.check()
 
 
-def test_finished_records_are_removed_after_retention(world, override):
+def test_finished_records_are_removed_after_retention(world, conf_override):
     world.api.wait(world.ctx, world.api.create(world.ctx, 1, 'v', None)['id'],
                    TIMEOUT)
     world.check()
     backend = persistence.get_backend(world.db, world.conf)
     assert len(_resume._details(backend)) == 3  # api, scheduler, manager
     assert persistence.resume_all(world.conf)['removed_logbooks'] == 0
-    override('logbook_retention', 0, group='taskflow')
+    conf_override('logbook_retention', 0, group='taskflow')
     assert persistence.resume_all(world.conf)['removed_logbooks'] == 3
     assert _resume._details(backend) == []
 
 
-def test_persistence_can_be_turned_off(world, override):
-    override('persistence_enabled', False, group='taskflow')
+def test_persistence_can_be_turned_off(world, conf_override):
+    conf_override('persistence_enabled', False, group='taskflow')
     world.api.wait(world.ctx, world.api.create(world.ctx, 1, 'v', None)['id'],
                    TIMEOUT)
     world.check()
@@ -334,22 +341,22 @@ def test_a_volume_service_resumes_its_backend(world, monkeypatch):
 
 
 # Failing for good -----------------------------------------------------------
-def _no_valid_backend(world, monkeypatch, override):
+def _no_valid_backend(world, monkeypatch, conf_override):
     admin = volflow_context.get_admin_context()
     world.db.volume_type_create(admin, 'remote',
                                 {'volume_backend_name': 'absent'})
     return 'remote', 'No valid backend was found'
 
 
-def _driver_always_fails(world, monkeypatch, override):
+def _driver_always_fails(world, monkeypatch, conf_override):
     backend_conf.register_backend(world.conf, 'bad')
-    override('volume_driver', 'fake', group='bad')
-    override('fake_failure_rate', 1.0, group='bad')
-    override('enabled_backends', ['bad'])
+    conf_override('volume_driver', 'fake', group='bad')
+    conf_override('fake_failure_rate', 1.0, group='bad')
+    conf_override('enabled_backends', ['bad'])
     return None, 'injected failure'
 
 
-def _cast_fails(world, monkeypatch, override):
+def _cast_fails(world, monkeypatch, conf_override):
     def unreachable(*args, **kwargs):
         raise OSError('no route to host')
 
@@ -360,8 +367,8 @@ def _cast_fails(world, monkeypatch, override):
 @pytest.mark.parametrize('failing', [_no_valid_backend, _driver_always_fails,
                                      _cast_fails])
 def test_a_create_failing_for_good_stays_error_and_counted(
-        world, monkeypatch, override, failing):
-    volume_type, reason = failing(world, monkeypatch, override)
+        world, monkeypatch, conf_override, failing):
+    volume_type, reason = failing(world, monkeypatch, conf_override)
     volume = world.api.create(world.ctx, 2, 'v', None,
                               volume_type=volume_type)
     world.api.wait(world.ctx, volume['id'], TIMEOUT)

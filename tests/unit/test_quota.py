@@ -21,7 +21,7 @@ from volflow.volume import api as volume_api
 @pytest.fixture
 def db_api(conf):
     db_api = fake_db.FakeAPI()
-    db_api.seed(conf.default_volume_type)
+    db_api.seed()
     db_api.volume_type_create(volflow_context.get_admin_context(), 'gold')
     return db_api
 

@@ -34,7 +34,7 @@ class _Stub:
 def _stand_ins(conf):
     """Collaborators by the parameter names the flows use for them."""
     db = fake_db.FakeAPI()
-    db.seed(conf.default_volume_type)
+    db.seed()
     ctx = volflow_context.get_admin_context()
     volume = {'id': '00000000-0000-0000-0000-000000000000', 'size': 1,
               'status': 'creating', 'host': None, 'volume_type_id': None,

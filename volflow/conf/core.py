@@ -21,7 +21,9 @@ core_opts = [
     cfg.StrOpt('default_volume_type',
                default='__DEFAULT__',
                help='Name of the volume type used when a request names none '
-                    'and none is inherited from a source.'),
+                    'and none is inherited from a source. The type must '
+                    'exist: a create that needs it while it does not is '
+                    'refused.'),
     cfg.StrOpt('storage_availability_zone',
                default='nova',
                help='Availability zone of this node and of backends that '

@@ -30,6 +30,9 @@ IMAGE_FIELDS = ('id', 'name', 'size', 'min_disk', 'status', 'project_id',
 
 VOLUME_TYPE_FIELDS = ('id', 'name', 'extra_specs')
 
+#: The volume type every database has (Cinder's built-in default type).
+DEFAULT_VOLUME_TYPE = '__DEFAULT__'
+
 _APIS = {}
 _APIS_LOCK = threading.Lock()
 
@@ -219,17 +222,24 @@ class API(metaclass=abc.ABCMeta):
         """Every claim: ``[{'flow_uuid', 'owner', 'expire'}]``."""
 
     # Seeding -------------------------------------------------------------
-    def seed(self, default_volume_type):
-        """Create the default data of a fresh database, idempotently."""
+    def seed(self):
+        """Create the default data of a fresh database, idempotently.
+
+        The built-in type is always ``__DEFAULT__``, as Cinder's is: the
+        ``default_volume_type`` option names the type requests get, and a
+        type it names that does not exist is a configuration error
+        (:class:`~volflow.exception.VolumeTypeDefaultMisconfiguredError`), not
+        something to create.
+        """
         from volflow import context as volflow_context
         from volflow import exception
         ctx = volflow_context.get_admin_context()
         try:
-            self.volume_type_get_by_name(ctx, default_volume_type)
+            self.volume_type_get_by_name(ctx, DEFAULT_VOLUME_TYPE)
         except exception.VolumeTypeNotFound:
             try:
                 self.volume_type_create(
-                    ctx, default_volume_type,
+                    ctx, DEFAULT_VOLUME_TYPE,
                     {}, description='Default volume type.')
             except exception.InvalidVolumeType:
                 pass  # another process seeded it first
@@ -270,7 +280,7 @@ def get_api(connection=None, conf=None):
             else:
                 from volflow.db.sqlalchemy import api as sql_api
                 api = sql_api.SQLAPI(connection)
-            api.seed(conf.default_volume_type)
+            api.seed()
             _APIS[connection] = api
         return api
 

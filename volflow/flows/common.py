@@ -51,30 +51,3 @@ def load_engine(flow, store, conf, engine=None, record=None):
     """
     return flow_utils.load_engine(flow, store, conf=conf, engine=engine,
                                   record=record)
-
-
-#: Flows built so far: key -> (the builder's arguments, the flow).
-_FLOWS = {}
-_MAX_FLOWS = 32
-
-
-def shared_flow(build, *args):
-    """``build(*args)``, built once per set of arguments and then shared.
-
-    Tasks hold only their collaborators, never per-request state, so
-    engines can share one flow object: building it (task signatures
-    inspected, argument mappings computed) was a third of a serial run's
-    cost. Lists are matched by value, everything else by identity (a
-    ConfigOpts cannot be hashed).
-    """
-    key = (build,) + tuple(tuple(a) if isinstance(a, list) else id(a)
-                           for a in args)
-    known = _FLOWS.get(key)
-    if known is not None and all(
-            a is b or isinstance(a, list) for a, b in zip(known[0], args)):
-        return known[1]
-    flow = build(*args)
-    if len(_FLOWS) >= _MAX_FLOWS:
-        _FLOWS.pop(next(iter(_FLOWS)), None)
-    _FLOWS[key] = (args, flow)
-    return flow

@@ -246,32 +246,35 @@ def load(flow, store, conf, record, engine, **options):
     Without a record, or with ``[taskflow] persistence_enabled`` off, the
     engine is loaded as taskflow does by default (in memory).
 
-    Otherwise the flow is claimed for this process, then recorded, before
+    Otherwise the flow is recorded, then claimed for this process, before
     the engine is returned: from then on a crash cannot lose it (``volflow
     resume`` runs it), and no other process runs it while this one may.
     The claim lasts until the run ends (or the engine is dropped unrun).
-    A flow claimed elsewhere or recorded before makes this load a
-    duplicate: :func:`claimed` then drops the run.
+    A flow recorded before, or claimed by a live process between the
+    record and the claim (a ``volflow resume`` that found it), makes this
+    load a duplicate: :func:`claimed` then drops the run, which is the
+    other's to make.
+
+    Record first, claim second: a claim without a record would be a
+    request nobody can see. A process killed between the two leaves a
+    recorded flow that resume finds; one killed between a claim and a
+    record (the other order) would leave a claim that makes the next
+    sender of the same request take it for a duplicate, and drop it.
     """
     if record is None or not conf.taskflow.persistence_enabled:
         return taskflow.engines.load(flow, store=store, engine=engine,
                                      **options)
     backend = record.backend or get_backend(record.db_api, conf)
-    detail = None
-    if _claims.claim(record.db_api, conf, record.uuid):
-        detail = _new_detail(flow, store, record)
-        try:
-            created = _create(backend.get_connection(), detail,
-                              record.kind)
-        except Exception:
-            _claims.release(record.db_api, record.uuid)
-            raise
-        if not created:
-            _claims.release(record.db_api, record.uuid)
-            detail = None
-    if detail is None:
+    detail = _new_detail(flow, store, record)
+    if not _create(backend.get_connection(), detail, record.kind):
         LOG.debug('Flow %s was recorded before: this one is a duplicate.',
                   record.uuid)
+        detail = None
+    elif not _claim_recorded(record.db_api, conf, record.uuid):
+        LOG.debug('Flow %s was claimed as soon as it was recorded: it '
+                  'runs elsewhere.', record.uuid)
+        detail = None
+    if detail is None:
         loaded = taskflow.engines.load(flow, store=store, engine=engine,
                                        **options)
         _RUNS[loaded] = _Run(record.uuid, duplicate=True)
@@ -283,6 +286,18 @@ def load(flow, store, conf, record, engine, **options):
     _RUNS[loaded] = _Run(detail.uuid, release=weakref.finalize(
         loaded, _claims.release, record.db_api, detail.uuid))
     return loaded
+
+
+def _claim_recorded(db_api, conf, flow_uuid):
+    """Claim a flow this process has just recorded.
+
+    Only a process that found the record can hold a claim on it already:
+    a live one runs it; the claim of a dead one is taken over.
+    """
+    if _claims.claim(db_api, conf, flow_uuid):
+        return True
+    return _claims.claim(db_api, conf, flow_uuid,
+                         _claims.dead_owners(db_api))
 
 
 def adopt(engine):

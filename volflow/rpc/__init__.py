@@ -28,7 +28,20 @@ def transport_url(conf):
     location = conf.get_location('transport_url')
     if location is None or location.location is cfg.Locations.opt_default:
         return None
-    return conf.transport_url
+    value = conf.transport_url
+    # oslo.config's clear_override leaves the location at set_override:
+    # an override cleared again gives back the option's default.
+    if (location.location is cfg.Locations.set_override and
+            value == _default_transport_url()):
+        return None
+    return value
+
+
+def _default_transport_url():
+    for opt in oslo_messaging.transport._transport_opts:
+        if opt.dest == 'transport_url':
+            return opt.default
+    return None
 
 
 def get_rpcapis(db_api, image_service, conf):

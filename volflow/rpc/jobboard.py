@@ -88,8 +88,12 @@ def get_board(conf, backend):
                             'first, %s, is used.',
                             len(conf.taskflow.jobboard_backend_hosts),
                             settings['host'])
-            board = job_backends.fetch(BOARD_NAME, settings,
-                                       persistence=backend)
+            try:
+                board = job_backends.fetch(BOARD_NAME, settings,
+                                           persistence=backend)
+            except ModuleNotFoundError as exc:
+                raise exception.MissingDependency.of(
+                    f"The {settings['board']} jobboard", exc) from None
             board.connect()
             _BOARDS[key] = board
         return board

@@ -17,46 +17,13 @@ from tests.fixtures import postgres
 from volflow import conf as volflow_conf
 from volflow import context
 from volflow.db import api
-from volflow.db import fake
 from volflow.db.sqlalchemy import api as sql_api
-from volflow.db.sqlalchemy import models
 from volflow import exception
 
-BACKENDS = ['memory', 'sqlite', 'postgresql']
 CTX_A = context.RequestContext(user_id='ua', project_id='pa')
 CTX_B = context.RequestContext(user_id='ub', project_id='pb')
 ADMIN = context.get_admin_context()
 NOW = datetime.datetime(2030, 1, 2, 3, 4, 5, 678901)
-
-
-@pytest.fixture(scope='module')
-def _pg_api(request):
-    """One PostgreSQL database for this module, emptied before each test."""
-    server_url = request.getfixturevalue('postgres_url')
-    name = f'api_{uuid.uuid4().hex[:12]}'
-    db = sql_api.SQLAPI(postgres.create_database(server_url, name))
-    yield db
-    db.dispose()
-    postgres.drop_database(server_url, name)
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request, tmp_path):
-    """A fresh, empty database of each kind."""
-    if request.param == 'memory':
-        yield fake.FakeAPI()
-    elif request.param == 'sqlite':
-        # A directory that does not exist yet, like a fresh state_path.
-        db = sql_api.SQLAPI(f'sqlite:///{tmp_path}/state/volflow.sqlite')
-        yield db
-        db.dispose()
-    else:
-        db = request.getfixturevalue('_pg_api')
-        db.quota_get_all(ADMIN, 'none')  # the schema exists from here
-        with db.engine.begin() as conn:
-            for table in reversed(models.Base.metadata.sorted_tables):
-                conn.execute(table.delete())
-        yield db
 
 
 class _Clock:
@@ -340,8 +307,8 @@ def test_volume_types(db, gold):
 
 
 def test_seed_default_type_idempotently(db):
-    db.seed('__DEFAULT__')
-    db.seed('__DEFAULT__')
+    db.seed()
+    db.seed()
     [vtype] = db.volume_type_get_all(ADMIN)
     assert vtype == {'id': vtype['id'], 'name': '__DEFAULT__',
                      'description': 'Default volume type.',
@@ -526,7 +493,7 @@ def test_get_api_creates_schema_and_seeds(sql_url):
             '__DEFAULT__']
         api.reset_apis()
     second = sql_api.SQLAPI(sql_url)  # another process, same database
-    second.seed('__DEFAULT__')
+    second.seed()
     assert len(second.volume_type_get_all(ADMIN)) == 1
     second.dispose()
 
@@ -551,7 +518,7 @@ def test_volume_get_all_is_one_query(sql_url):
 
 def test_sqlite_runs_in_wal_mode(tmp_path):
     db = sql_api.SQLAPI(f'sqlite:///{tmp_path}/a/b/volflow.sqlite')
-    db.seed('__DEFAULT__')
+    db.seed()
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql('PRAGMA journal_mode').scalar() == 'wal'
         assert conn.exec_driver_sql('PRAGMA busy_timeout').scalar() == 30000

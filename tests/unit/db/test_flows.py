@@ -4,47 +4,14 @@ Each test runs on the in-memory fake, on a SQLite file and on PostgreSQL.
 """
 
 import datetime
-import uuid
 
 from oslo_utils import timeutils
-import pytest
 
-from tests.fixtures import postgres
 from volflow import context
 from volflow.db import api
-from volflow.db import fake
-from volflow.db.sqlalchemy import api as sql_api
-from volflow.db.sqlalchemy import models
 
 ADMIN = context.get_admin_context()
 DELTAS = {'volumes': 1, 'gigabytes': 3}
-
-
-@pytest.fixture(scope='module')
-def _pg_api(request):
-    server_url = request.getfixturevalue('postgres_url')
-    name = f'flows_{uuid.uuid4().hex[:12]}'
-    db = sql_api.SQLAPI(postgres.create_database(server_url, name))
-    yield db
-    db.dispose()
-    postgres.drop_database(server_url, name)
-
-
-@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
-def db(request, tmp_path):
-    if request.param == 'memory':
-        yield fake.FakeAPI()
-    elif request.param == 'sqlite':
-        db = sql_api.SQLAPI(f'sqlite:///{tmp_path}/volflow.sqlite')
-        yield db
-        db.dispose()
-    else:
-        db = request.getfixturevalue('_pg_api')
-        db.quota_get_all(ADMIN, 'none')  # the schema exists from here
-        with db.engine.begin() as conn:
-            for table in reversed(models.Base.metadata.sorted_tables):
-                conn.execute(table.delete())
-        yield db
 
 
 def _later(seconds=60):

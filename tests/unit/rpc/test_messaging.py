@@ -192,3 +192,19 @@ def test_delivery_failures_name_the_service(transport_url, what, error,
 def test_a_calls_remote_errors_are_raised_as_they_came(error):
     with pytest.raises(type(error)):
         messaging._send(_Cctxt(error), 'delete_volume', 'call', None)
+
+
+def test_a_cleared_transport_url_override_is_unset_again():
+    """oslo.config keeps reporting a cleared override as set_override.
+
+    A process whose override was cleared again must go back to the
+    in-process rpc, not to oslo.messaging's ``rabbit://`` default (issue
+    10: one test's fixture switched every later test to RabbitMQ).
+    """
+    conf = cfg.ConfigOpts()
+    conf([], project='volflow-test', default_config_files=[])
+    assert rpc.transport_url(conf) is None
+    conf.set_override('transport_url', 'rabbit://u:secret@h:5672/')
+    assert rpc.transport_url(conf) == 'rabbit://u:secret@h:5672/'
+    conf.clear_override('transport_url')
+    assert rpc.transport_url(conf) is None

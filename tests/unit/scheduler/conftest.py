@@ -74,7 +74,7 @@ class World:
 @pytest.fixture
 def world():
     db_api = fake_db.FakeAPI()
-    db_api.seed('__DEFAULT__')
+    db_api.seed()
     return World(db_api)
 
 

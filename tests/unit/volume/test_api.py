@@ -12,6 +12,7 @@ from hypothesis import strategies
 import pytest
 
 from tests import invariants
+from tests import rpcapis
 from volflow import context as volflow_context
 from volflow import db
 from volflow.db import api as db_api_module
@@ -27,7 +28,7 @@ BACKENDS = ['memory', pytest.param('sqlite', marks=pytest.mark.skipif(
 
 def _memory_db(conf):
     db_api = fake_db.FakeAPI()
-    db_api.seed(conf.default_volume_type)
+    db_api.seed()
     return db_api
 
 
@@ -57,41 +58,13 @@ def admin_ctx():
                                           is_admin=True)
 
 
-class Scheduler:
-    """Scheduler rpcapi standing for the rest of the pipeline.
-
-    It marks the volume ``available`` (or leaves it as the API flow left
-    it when ``finish`` is False, or fails when ``fail_with`` is set).
-    """
-
-    def __init__(self, db_api, finish=True, fail_with=None):
-        self.db = db_api
-        self.finish = finish
-        self.fail_with = fail_with
-
-    def create_volume(self, ctxt, volume, snapshot_id=None, image_id=None,
-                      request_spec=None, filter_properties=None,
-                      backup_id=None):
-        if self.fail_with is not None:
-            raise self.fail_with
-        if self.finish:
-            self.db.volume_update(ctxt, volume['id'],
-                                  {'status': 'available'})
-
-
-class VolumeRpc:
-    def create_volume(self, ctxt, volume, request_spec, filter_properties,
-                      allow_reschedule=True):
-        raise AssertionError('not called by the API')
-
-
 def _api(conf, db_api, tmp_path, scheduler=None):
     return volume_api.API(
         db_api=db_api,
         image_service=fake_image.FakeImageService(db_api,
                                                   str(tmp_path / 'img')),
-        scheduler_rpcapi=scheduler or Scheduler(db_api),
-        volume_rpcapi=VolumeRpc(), conf=conf)
+        scheduler_rpcapi=scheduler or rpcapis.Scheduler(db_api),
+        volume_rpcapi=rpcapis.UnusedVolumeRpc(), conf=conf)
 
 
 @pytest.fixture
@@ -108,7 +81,8 @@ def _usage(db_api, ctx, resource):
 
 def test_create_returns_the_volume_as_the_flow_leaves_it(conf, db_api,
                                                          tmp_path, ctx):
-    vapi = _api(conf, db_api, tmp_path, Scheduler(db_api, finish=False))
+    vapi = _api(conf, db_api, tmp_path,
+                rpcapis.Scheduler(db_api, finish=False))
     volume = vapi.create(ctx, 2, 'name', 'description')
     assert set(db_api_module.VOLUME_FIELDS) <= set(volume)
     assert volume['status'] == 'creating'
@@ -138,7 +112,8 @@ def test_create_with_every_argument(vapi, db_api, ctx, admin_ctx):
 
 def test_cast_failure_leaves_an_error_volume(conf, db_api, tmp_path, ctx):
     vapi = _api(conf, db_api, tmp_path,
-                Scheduler(db_api, fail_with=OSError('no route to host')))
+                rpcapis.Scheduler(db_api,
+                                  fail_with=OSError('no route to host')))
     volume = vapi.create(ctx, 1, 'v', None)
     assert volume['status'] == 'error'
     assert _usage(db_api, ctx, 'volumes') == (1, 0)
@@ -174,7 +149,8 @@ def test_projects_see_only_their_volumes(vapi, db_api, ctx, other_ctx,
 
 def test_wait_returns_once_the_volume_left_creating(conf, db_api, tmp_path,
                                                     ctx):
-    vapi = _api(conf, db_api, tmp_path, Scheduler(db_api, finish=False))
+    vapi = _api(conf, db_api, tmp_path,
+                rpcapis.Scheduler(db_api, finish=False))
     volume = vapi.create(ctx, 1, 'v', None)
     timer = threading.Timer(0.05, db_api.volume_update,
                             (ctx, volume['id'], {'status': 'available'}))
@@ -186,7 +162,8 @@ def test_wait_returns_once_the_volume_left_creating(conf, db_api, tmp_path,
 
 
 def test_wait_times_out_naming_the_volume(conf, db_api, tmp_path, ctx):
-    vapi = _api(conf, db_api, tmp_path, Scheduler(db_api, finish=False))
+    vapi = _api(conf, db_api, tmp_path,
+                rpcapis.Scheduler(db_api, finish=False))
     volume = vapi.create(ctx, 1, 'v', None)
     with pytest.raises(exception.Timeout) as info:
         vapi.wait(ctx, volume['id'], 0.02)
@@ -374,7 +351,7 @@ _OPERATIONS = strategies.lists(
 def test_any_sequence_keeps_the_invariants(conf, tmp_path, operations,
                                            volumes, gigabytes):
     db_api = _memory_db(conf)
-    scheduler = Scheduler(db_api)
+    scheduler = rpcapis.Scheduler(db_api)
     vapi = _api(conf, db_api, tmp_path, scheduler)
     admin = volflow_context.get_admin_context()
     for project in ('p1', 'p2'):

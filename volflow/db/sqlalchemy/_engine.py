@@ -29,6 +29,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 
+from volflow import exception
+
 LOG = logging.getLogger(__name__)
 
 #: Seconds a SQLite connection waits for the database lock.
@@ -81,7 +83,13 @@ def create_engine(connection, **kwargs):
     kwargs.setdefault('json_deserializer', json_loads)
     if url.get_backend_name() != 'sqlite':
         kwargs.setdefault('pool_pre_ping', True)
-        return sa.create_engine(url, **kwargs)
+        try:
+            return sa.create_engine(url, **kwargs)
+        except ModuleNotFoundError as exc:
+            raise exception.MissingDependency.of(
+                f"[database] connection "
+                f"'{url.render_as_string(hide_password=True)}'",
+                exc) from None
 
     connect_args = kwargs.setdefault('connect_args', {})
     connect_args.setdefault('timeout', SQLITE_BUSY_TIMEOUT)

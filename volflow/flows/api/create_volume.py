@@ -95,8 +95,12 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
             'volume_type')
         if image_type:
             return self.db.volume_type_get_by_name(context, image_type)
-        return self.db.volume_type_get_by_name(context,
-                                               self.conf.default_volume_type)
+        default = self.conf.default_volume_type
+        try:
+            return self.db.volume_type_get_by_name(context, default)
+        except exception.VolumeTypeNotFound:
+            raise exception.VolumeTypeDefaultMisconfiguredError(
+                volume_type=default) from None
 
     def execute(self, context, size, snapshot, image_id, source_volume,
                 availability_zone, volume_type, metadata, name=None,
@@ -346,9 +350,8 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
         (default: :func:`volflow.persistence.get_backend` of ``db_api``).
     """
     conf = conf or volflow_conf.CONF
-    flow = common.shared_flow(build_flow, db_api, image_service_api,
-                              list(availability_zones), scheduler_rpcapi,
-                              volume_rpcapi, conf)
+    flow = build_flow(db_api, image_service_api, availability_zones,
+                      scheduler_rpcapi, volume_rpcapi, conf)
     store = dict(create_what)
     store['volume_uuid'] = (store.get('volume_uuid') or
                             uuidutils.generate_uuid())

@@ -12,6 +12,7 @@ import logging
 
 import pytest
 
+from tests import rpcapis
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow import flow_utils
@@ -22,35 +23,6 @@ from volflow.volume import api as volume_api
 LOG = logging.getLogger('tests.flows.api')
 
 GiB = 1024 ** 3
-
-
-class Scheduler:
-    """A scheduler rpcapi that records casts and finishes the volume."""
-
-    def __init__(self, db_api, fail_with=None, finish=True):
-        self.db = db_api
-        self.fail_with = fail_with
-        self.finish = finish
-        self.casts = []
-
-    def create_volume(self, ctxt, volume, snapshot_id=None, image_id=None,
-                      request_spec=None, filter_properties=None,
-                      backup_id=None):
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.casts.append({'volume_id': volume['id'],
-                           'request_spec': request_spec})
-        if self.finish:
-            self.db.volume_update(ctxt, volume['id'],
-                                  {'status': 'available'})
-
-
-class VolumeRpc:
-    """A volume rpcapi; the API flow passes it along and never calls it."""
-
-    def create_volume(self, ctxt, volume, request_spec, filter_properties,
-                      allow_reschedule=True):
-        raise AssertionError('the API flow casts to the scheduler only')
 
 
 def store(ctx, size=1, name='vol', description=None, snapshot=None,
@@ -82,8 +54,8 @@ class Env:
         self.ctx = ctx
         self.other_ctx = other_ctx
         self.azs = ['az2', 'nova']
-        self.scheduler = Scheduler(db_api)
-        self.volume_rpc = VolumeRpc()
+        self.scheduler = rpcapis.Scheduler(db_api)
+        self.volume_rpc = rpcapis.UnusedVolumeRpc()
 
     def engine(self, ctx=None, db_api=None, image_service=None,
                scheduler=None, **request):
@@ -117,7 +89,7 @@ class Env:
 @pytest.fixture
 def db_api(conf):
     db_api = fake_db.FakeAPI()
-    db_api.seed(conf.default_volume_type)
+    db_api.seed()
     return db_api
 
 

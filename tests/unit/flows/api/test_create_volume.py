@@ -11,12 +11,13 @@ from taskflow.patterns import linear_flow
 from taskflow import task
 
 from tests import invariants
+from tests import rpcapis
 from tests.unit.flows.api import conftest
 from volflow import conf as volflow_conf
+from volflow import context
 from volflow.db import fake
 from volflow import flow_utils
 from volflow.flows.api import create_volume
-from volflow.flows import common
 from volflow import quota
 
 TASKS = ['ExtractVolumeRequestTask', 'QuotaReserveTask', 'EntryCreateTask',
@@ -182,7 +183,7 @@ def test_failure_reverts_everything(env, kind, method, error):
 
 def test_cast_failure_leaves_error_volume_counted(env):
     """The flow succeeds; the volume is ``error`` with the reason."""
-    scheduler = conftest.Scheduler(
+    scheduler = rpcapis.Scheduler(
         env.db, fail_with=ConnectionError('scheduler unreachable'))
     engine = env.engine(scheduler=scheduler, size=4)
     flow_utils.run_engine(engine)
@@ -210,7 +211,7 @@ def test_cast_failure_whose_error_update_fails_reverts_everything(env):
     """If even ``error`` cannot be recorded, the create is undone."""
     env.create(size=1)
     before = invariants.state(env.db, ['p1'])
-    scheduler = conftest.Scheduler(env.db, fail_with=ConnectionError('x'))
+    scheduler = rpcapis.Scheduler(env.db, fail_with=ConnectionError('x'))
     engine = env.engine(db_api=FailingDB(env.db, 'volume_update'),
                         scheduler=scheduler)
     with pytest.raises(RuntimeError, match='injected volume_update'):
@@ -289,21 +290,34 @@ def test_reserve_and_entry_reverts_leave_committed_state_alone(env):
     invariants.assert_invariants(env.db, ['p1'])
 
 
-def test_creates_share_one_flow_per_set_of_collaborators():
-    """Flows are built once and loaded by every create (issue 4)."""
+def test_every_engine_gets_a_flow_of_its_own():
+    """No task object is shared between engines (issue 10).
+
+    taskflow registers a running engine's progress callback on the task
+    object's notifier: a task shared by two engines running at once
+    would report one engine's progress into the other's storage.
+    """
     conf = volflow_conf.load()
     db = fake.FakeAPI()
+    db.seed()
+    ctx = context.RequestContext(user_id='u1', project_id='p1')
 
-    def shared(db, zones):
-        return common.shared_flow(create_volume.build_flow, db, None, zones,
-                                  None, None, conf)
-    first = shared(db, ['nova'])
-    again = shared(db, ['nova'])
-    other = shared(fake.FakeAPI(), ['nova'])
-    zones = shared(db, ['nova', 'az2'])
-    assert first is again
-    assert other is not first and zones is not first
+    def load():
+        return create_volume.get_flow(db, None, ['nova'], {
+            'context': ctx, 'raw_size': 1, 'name': None,
+            'description': None, 'snapshot': None, 'image_id': None,
+            'raw_volume_type': None, 'metadata': None,
+            'raw_availability_zone': None, 'source_volume': None,
+            'optional_args': {'is_quota_committed': False}}, conf=conf)
+
+    first, second = load(), load()
+    first.compile()
+    second.compile()
+    atoms = [list(engine.compilation.execution_graph)
+             for engine in (first, second)]
+    assert not {id(a) for a in atoms[0]} & {id(a) for a in atoms[1]}
     assert [atom.name.split(';')[0].rsplit('.', 1)[-1]
-            for atom in first] == ['ExtractVolumeRequestTask',
-                                   'QuotaReserveTask', 'EntryCreateTask',
-                                   'QuotaCommitTask']
+            for atom in first.compilation.execution_graph.topological_sort()
+            if hasattr(atom, 'execute')] == [
+        'ExtractVolumeRequestTask', 'QuotaReserveTask', 'EntryCreateTask',
+        'QuotaCommitTask']

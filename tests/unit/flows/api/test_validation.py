@@ -86,7 +86,8 @@ REFUSALS = [
      exception.VolumeTypeNotFound, ['platinum']),
     ('unknown-default-type', lambda w: {},
      {'default_volume_type': 'vanished'},
-     exception.VolumeTypeNotFound, ['vanished']),
+     exception.VolumeTypeDefaultMisconfiguredError,
+     ["Default volume type 'vanished'", 'default_volume_type']),
     ('type-min-size', lambda w: {'size': 1, 'volume_type': 'bounded'}, {},
      exception.InvalidInput,
      ["Specified volume size of '1' is less than the minimum required size "

@@ -9,6 +9,7 @@ import logging
 
 import pytest
 
+from tests import rpcapis
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow import flow_utils
@@ -31,26 +32,12 @@ class Notifier:
         return [event for event, _payload in self.sent]
 
 
-class SchedulerRpc:
-    def __init__(self, fail_with=None):
-        self.casts = []
-        self.fail_with = fail_with
-
-    def create_volume(self, ctxt, volume, snapshot_id=None, image_id=None,
-                      request_spec=None, filter_properties=None,
-                      backup_id=None):
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.casts.append({'volume': volume,
-                           'filter_properties': filter_properties})
-
-
 class Env:
     backend = 'a'
 
     def __init__(self, tmp_path):
         self.db = fake_db.FakeAPI()
-        self.db.seed('__DEFAULT__')
+        self.db.seed()
         self.ctx = volflow_context.RequestContext(user_id='u',
                                                   project_id='p')
         self.admin = self.ctx.elevated()
@@ -62,7 +49,7 @@ class Env:
         self.driver.set_initialized()
         self.images = fake_image.FakeImageService(
             self.db, str(tmp_path / 'images'))
-        self.scheduler = SchedulerRpc()
+        self.scheduler = rpcapis.Scheduler()
         self.notifier = Notifier()
 
     def volume(self, size=1, **values):

@@ -57,7 +57,7 @@ def env():
         pass
     e = Env()
     e.db = fake_db.FakeAPI()
-    e.db.seed('__DEFAULT__')
+    e.db.seed()
     e.ctx = volflow_context.RequestContext(user_id='u', project_id='p')
     e.admin = volflow_context.get_admin_context()
     e.notifier = Notifier()

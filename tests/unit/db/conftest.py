@@ -1,0 +1,41 @@
+"""The database fixture of the db tests: each implementation, fresh."""
+
+import uuid
+
+import pytest
+
+from tests.fixtures import postgres
+from volflow import context
+from volflow.db import fake
+from volflow.db.sqlalchemy import api as sql_api
+from volflow.db.sqlalchemy import models
+
+
+@pytest.fixture(scope='module')
+def _pg_api(request):
+    """One PostgreSQL database a module, emptied before each test."""
+    server_url = request.getfixturevalue('postgres_url')
+    name = f'db_{uuid.uuid4().hex[:12]}'
+    db = sql_api.SQLAPI(postgres.create_database(server_url, name))
+    yield db
+    db.dispose()
+    postgres.drop_database(server_url, name)
+
+
+@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
+def db(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    if request.param == 'memory':
+        yield fake.FakeAPI()
+    elif request.param == 'sqlite':
+        # A directory that does not exist yet, like a fresh state_path.
+        db = sql_api.SQLAPI(f'sqlite:///{tmp_path}/state/volflow.sqlite')
+        yield db
+        db.dispose()
+    else:
+        db = request.getfixturevalue('_pg_api')
+        db.quota_get_all(context.get_admin_context(), 'none')  # the schema
+        with db.engine.begin() as conn:
+            for table in reversed(models.Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        yield db
