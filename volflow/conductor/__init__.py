@@ -114,10 +114,9 @@ class Conductor:
 
     def run(self):
         """Claim and run jobs until stopped; return the jobs' outcomes."""
-        LOG.info('Conductor %(owner)s started: jobboard %(host)s:%(port)s '
+        LOG.info('Conductor %(owner)s started: jobboard on %(where)s, '
                  'namespace %(ns)s, claims expire after %(expiry)ss.',
-                 {'owner': self.owner, 'host': self.board_host,
-                  'port': self.conf.taskflow.jobboard_backend_port,
+                 {'owner': self.owner, 'where': jobboard.describe(self.conf),
                   'ns': self.conf.taskflow.jobboard_backend_namespace,
                   'expiry': self.keeper.expiry})
         self.keeper.start()
@@ -130,10 +129,6 @@ class Conductor:
         finally:
             self._finish()
         return dict(self.counts)
-
-    @property
-    def board_host(self):
-        return self.conf.taskflow.jobboard_backend_hosts[0]
 
     def _next_job(self):
         """The next unclaimed job on the board, or None.
