@@ -178,7 +178,9 @@ def post(step, db_api, conf):
     """Post a job whose first step is ``step``; return it (None: posted).
 
     The logbook is saved before the job is posted, so that a conductor
-    that claims the job always finds it. Its uuid is the step's
+    that claims the job always finds it. A manager step's job names its
+    backend in its details (``backend``), for the conductors of that
+    backend (``volflow conductor --backend``). Its uuid is the step's
     (:attr:`~volflow.flows.jobs.Step.book_uuid`): a cast sent again - by
     an API flow resumed after a crash - finds the logbook and, if its job
     is on the board, is dropped; if the crash came between saving and
@@ -212,7 +214,8 @@ def post(step, db_api, conf):
                      details={'flow_uuid': first.uuid,
                               'store': first.meta['store'],
                               'context': first.meta[jobs.META]['context'],
-                              'volume_id': step.volume_id})
+                              'volume_id': step.volume_id,
+                              'backend': step.backend})
     LOG.debug('Volume %(id)s: posted job %(job)s.',
               {'id': step.volume_id, 'job': job.uuid})
     return job
