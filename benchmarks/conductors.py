@@ -15,10 +15,17 @@ Redis jobboard namespace:
    ``available`` (its ``updated_at``), over the middle 90% of the
    completions - the conductors' start-up (a second of imports, not
    quite at the same moment) and the last stragglers stay out of it;
-4. the conductors' CPU time per create (from ``/proc``, start-up left
-   out) tells how much of the machine each create takes.
+4. the CPU time per create of each kind of process - the conductors
+   (start-up left out; also per conductor process), PostgreSQL (the
+   postmaster and its backends) and Redis - from ``/proc``, tells how
+   much of the machine each create takes. Their sum bounds the
+   throughput: ``CPUs / CPU per create`` creates per second at best
+   (the "ceiling" column), whatever the number of conductors.
 
-Ratios are against one conductor measured in the same run.
+Ratios are against one conductor measured in the same run; "per N" is
+the ratio divided by the number of conductors (the target is 0.85 on a
+quiet machine). The load average before the run is printed: on a
+machine others are using, the ceiling is lower than it says.
 """
 
 import argparse
@@ -112,6 +119,35 @@ def _cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+def _tree_cpu_seconds(pid):
+    """CPU seconds of a process, its reaped children and its live ones."""
+    try:
+        with open(f'/proc/{pid}/stat') as stat:
+            fields = stat.read().rsplit(')', 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    total = ticks / os.sysconf('SC_CLK_TCK')
+    for child in _children(pid):
+        total += _tree_cpu_seconds(child)
+    return total
+
+
+def _children(pid):
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as stat:
+                ppid = int(stat.read().rsplit(')', 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if ppid == pid:
+            found.append(int(entry))
+    return found
+
+
 def _rate(volumes):
     """Completions per second over the middle 90% of them."""
     done = sorted(v['updated_at'] for v in volumes)
@@ -120,8 +156,12 @@ def _rate(volumes):
     return (high - low) / span
 
 
-def measure(conductors, count, latency, redis, pg_url, root):
-    """Run ``count`` creates through ``conductors`` conductors."""
+def measure(conductors, count, latency, redis, pg, root):
+    """Run ``count`` creates through ``conductors`` conductors.
+
+    :returns: ``(rate, wall, {kind: CPU ms per create}, failed)``.
+    """
+    pg_url = pg.url
     name = f'bench_{uuid.uuid4().hex[:8]}'
     url = postgres.create_database(pg_url, name)
     work = tempfile.mkdtemp(dir=root)
@@ -142,10 +182,19 @@ def measure(conductors, count, latency, redis, pg_url, root):
         for i, log in enumerate(logs)]
     try:
         _wait_started(logs)
+
+        def servers():
+            return (_tree_cpu_seconds(pg.process.pid),
+                    _tree_cpu_seconds(redis.process.pid))
+
         cpu = -sum(_cpu_seconds(p.pid) for p in processes)  # no imports
+        pg_cpu, redis_cpu = (-value for value in servers())
         volumes = _wait_done(url, count, timeout=600)
         wall = time.monotonic() - started
         cpu += sum(_cpu_seconds(p.pid) for p in processes)
+        pg_end, redis_end = servers()
+        pg_cpu += pg_end
+        redis_cpu += redis_end
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -153,7 +202,11 @@ def measure(conductors, count, latency, redis, pg_url, root):
             process.wait(30)
         postgres.drop_database(pg_url, name)
     failed = sum(v['status'] != 'available' for v in volumes)
-    return _rate(volumes), wall, cpu * 1000 / count, failed
+    per_create = {'conductors': cpu * 1000 / count,
+                  'per conductor': cpu * 1000 / count / conductors,
+                  'postgresql': pg_cpu * 1000 / count,
+                  'redis': redis_cpu * 1000 / count}
+    return _rate(volumes), wall, per_create, failed
 
 
 def main():
@@ -163,24 +216,34 @@ def main():
     parser.add_argument('--conductors', type=int, nargs='+',
                         default=[1, 2, 4])
     args = parser.parse_args()
+    load = os.getloadavg()
     root = tempfile.mkdtemp(prefix='volflow-bench-')
     redis = redis_fixture.Server().start()
     try:
         with postgres.server() as pg:
             rows = [(n, *measure(n, args.count, args.latency, redis,
-                                 pg.url, root))
+                                 pg, root))
                     for n in args.conductors]
     finally:
         redis.stop()
         shutil.rmtree(root, ignore_errors=True)
     base = rows[0][1]
+    cpus = os.cpu_count()
     print(f'{args.count} creates, fake driver {args.latency * 1000:.0f} ms '
-          f'per call, PostgreSQL + Redis, {os.cpu_count()} CPUs')
-    print(f"{'conductors':>10} {'creates/s':>10} {'ratio':>7} "
-          f"{'wall s':>7} {'conductor CPU ms/create':>24} {'failed':>7}")
+          f'per call, PostgreSQL + Redis, {cpus} CPUs, load average '
+          f'{load[0]:.2f} before the run')
+    print(f"{'conductors':>10} {'creates/s':>9} {'ratio':>6} {'per N':>5} "
+          f"{'wall s':>6} | CPU ms/create: {'conductors':>10} "
+          f"{'each':>5} {'pg':>5} {'redis':>5} {'total':>5} | "
+          f"{'ceiling/s':>9} {'failed':>6}")
     for n, rate, wall, cpu, failed in rows:
-        print(f'{n:>10} {rate:>10.1f} {rate / base:>6.2f}x {wall:>7.1f} '
-              f'{cpu:>24.1f} {failed:>7}')
+        total = cpu['conductors'] + cpu['postgresql'] + cpu['redis']
+        ratio = rate / base
+        print(f"{n:>10} {rate:>9.1f} {ratio:>5.2f}x {ratio / n:>5.2f} "
+              f"{wall:>6.1f} | {'':>14} {cpu['conductors']:>10.1f} "
+              f"{cpu['per conductor']:>5.1f} {cpu['postgresql']:>5.1f} "
+              f"{cpu['redis']:>5.1f} {total:>5.1f} | "
+              f"{cpus * 1000 / total:>9.1f} {failed:>6}")
 
 
 if __name__ == '__main__':

@@ -4,6 +4,8 @@
 quota usage equals what the project's records add up to, that no
 reservation is outstanding and that no volume is stuck in ``creating``.
 :func:`state` captures what a refused request must leave untouched.
+:func:`assert_capacity` checks that no backend holds more than its
+capacity.
 
 Both use only the public methods of :class:`volflow.db.api.API`, so they
 hold any implementation to the same contract: the in-memory fake, the SQL
@@ -14,6 +16,7 @@ there cannot hide itself.
 
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
+from volflow.volume import backends
 
 #: Resource kinds whose usage is a count or a sum over records.
 _KINDS = ('volumes', 'gigabytes', 'snapshots')
@@ -140,3 +143,34 @@ def state(db_api, project_ids=()):
                                db_api.reservation_get_all(ctx)),
         'usages': usages,
     }
+
+
+def assert_capacity(db_api, capacities):
+    """No backend holds more than its capacity; sums match the volumes.
+
+    :param capacities: ``{backend name: schedulable gigabytes}``.
+
+    What the database reports allocated on each backend is at most its
+    capacity and equals the sizes of the volumes placed there; a volume
+    ``error`` because no backend had room holds no place anywhere.
+    """
+    ctx = _admin()
+    volumes = db_api.volume_get_all(ctx)
+    allocated = backends.allocated_by_backend(db_api, ctx)
+    problems = []
+    for name, capacity in sorted(capacities.items()):
+        placed = sum(v['size'] for v in volumes if v['host'] and
+                     backends.backend_of_host(v['host']) == name)
+        if allocated.get(name, 0) > capacity:
+            problems.append(f'backend {name}: {allocated[name]}G allocated, '
+                            f'capacity {capacity}G')
+        if allocated.get(name, 0) != placed:
+            problems.append(f'backend {name}: {allocated.get(name, 0)}G '
+                            f'allocated, its volumes add up to {placed}G')
+    for volume in volumes:
+        if (volume['status'] == 'error' and volume['host'] and
+                'No valid backend' in (volume.get('reason') or '')):
+            problems.append(f"volume {volume['id']} is error (no valid "
+                            f"backend) but holds a place on "
+                            f"{volume['host']}")
+    assert not problems, 'capacity broken:\n  ' + '\n  '.join(problems)

@@ -165,6 +165,12 @@ class ReservationLost(QuotaError):
                'could be committed; the request must be made again.')
 
 
+class CapacityClaimFailed(VolflowException):
+    message = ('Backend %(backend)s has %(free)sG free, volume '
+               '%(volume_id)s needs %(size)sG.')
+    expected = True
+
+
 class NoValidBackend(VolflowException):
     message = 'No valid backend was found. %(reason)s'
     code = 400

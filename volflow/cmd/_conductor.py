@@ -23,6 +23,7 @@ from oslo_log import log as logging
 
 from volflow import exception
 from volflow import redaction
+from volflow.volume import backends as volume_backends
 
 LOG = logging.getLogger(__name__)
 
@@ -33,6 +34,15 @@ def _max_jobs(text):
         raise argparse.ArgumentTypeError(
             f"'{text}' is not an integer of at least 1")
     return int(text)
+
+
+def _backends(names, conf):
+    """The ``--backend`` names, each a configured backend."""
+    if not names:
+        return None
+    for name in names:
+        volume_backends.get_backend(name, conf)  # BackendNotFound
+    return names
 
 
 def _setup_logging(conf):
@@ -57,7 +67,7 @@ def conductor(args, api, ctx, conf):
     from volflow import conductor as volflow_conductor
     runner = volflow_conductor.Conductor(
         args.conductor_name or socket.gethostname(), conf=conf,
-        max_jobs=args.max_jobs)
+        max_jobs=args.max_jobs, backends=_backends(args.backends, conf))
 
     def on_signal(signum, _frame):
         name = signal.Signals(signum).name
@@ -92,6 +102,13 @@ def add_parser(subparsers):
     parser.add_argument('--name', dest='conductor_name', metavar='NAME',
                         help='Name the claims are held under (default: '
                              'the host name); the pid is appended.')
+    parser.add_argument('--backend', dest='backends', action='append',
+                        metavar='NAME',
+                        help='Create volumes only on this backend (a '
+                             'section of enabled_backends, or "local"); '
+                             'repeat for several. Jobs for other backends '
+                             'are left to their conductors. Default: '
+                             'every backend.')
     parser.add_argument('--max-jobs', type=_max_jobs,
                         default=1, metavar='N',
                         help='Jobs run at once (default: 1).')

@@ -34,6 +34,15 @@ volume stays ``creating`` once its job is done. A job that can never run
 alike. A database or board failure while running abandons the job for
 another try.
 
+**Backends.** A conductor given ``backends`` (``volflow conductor
+--backend NAME``, on the host holding those backends' storage) runs the
+scheduler steps of any job but the manager steps of its backends only:
+when a scheduler step it runs places the volume on another backend, the
+manager step is posted as a job of its own naming the backend
+(:mod:`volflow.flows.jobs`), the volume's reason says ``waiting for a
+conductor of backend NAME`` until one claims it, and the first job is
+consumed. A job for a backend no conductor serves waits on the board.
+
 **Stopping.** SIGTERM or SIGINT: no more claims; running engines are
 suspended once their current task ends and their jobs abandoned, so that
 another conductor resumes them at once rather than after the expiry.
@@ -55,6 +64,7 @@ from volflow import db
 from volflow import exception
 from volflow import executor
 from volflow.flows import common
+from volflow.flows import jobs
 from volflow import persistence
 from volflow.rpc import jobboard
 
@@ -73,6 +83,8 @@ class Conductor:
     :param name: this conductor's name; claims are held as
         ``<name>:<pid>`` so a restarted conductor never mistakes a claim
         of its previous life for its own.
+    :param backends: the backends whose manager steps this conductor
+        runs (default: every backend).
     :param max_jobs: jobs run at once, each in a thread of the
         process-wide executor (at most ``[taskflow] max_workers``: a job
         claimed and then queued for a thread would only be kept from the
@@ -80,8 +92,9 @@ class Conductor:
     """
 
     def __init__(self, name, conf=None, board=None, backend=None,
-                 max_jobs=1, poll_interval=POLL_INTERVAL):
+                 max_jobs=1, poll_interval=POLL_INTERVAL, backends=None):
         self.conf = conf or CONF
+        self.backends = frozenset(backends) if backends else None
         self.owner = f'{name}:{os.getpid()}'
         self.db = db.get_api(conf=self.conf)
         self.backend = backend or persistence.get_backend(self.db, self.conf)
@@ -97,6 +110,11 @@ class Conductor:
         self._stopping = threading.Event()
         self._scan = None
         self.counts = {}
+
+    def serves(self, backend):
+        """Whether this conductor creates volumes on ``backend``."""
+        return (backend is None or self.backends is None or
+                backend in self.backends)
 
     @property
     def stopping(self):
@@ -114,10 +132,11 @@ class Conductor:
 
     def run(self):
         """Claim and run jobs until stopped; return the jobs' outcomes."""
-        LOG.info('Conductor %(owner)s started: jobboard %(host)s:%(port)s '
-                 'namespace %(ns)s, claims expire after %(expiry)ss.',
-                 {'owner': self.owner, 'host': self.board_host,
-                  'port': self.conf.taskflow.jobboard_backend_port,
+        LOG.info('Conductor %(owner)s started: jobboard on %(where)s, '
+                 'namespace %(ns)s, claims expire after %(expiry)ss; '
+                 'backends: %(backends)s.',
+                 {'owner': self.owner, 'where': jobboard.describe(self.conf),
+                  'backends': ', '.join(sorted(self.backends or ['all'])),
                   'ns': self.conf.taskflow.jobboard_backend_namespace,
                   'expiry': self.keeper.expiry})
         self.keeper.start()
@@ -130,10 +149,6 @@ class Conductor:
         finally:
             self._finish()
         return dict(self.counts)
-
-    @property
-    def board_host(self):
-        return self.conf.taskflow.jobboard_backend_hosts[0]
 
     def _next_job(self):
         """The next unclaimed job on the board, or None.
@@ -155,7 +170,9 @@ class Conductor:
     def _claim_one(self):
         try:
             job = self._next_job()
-            while job is not None and not self.keeper.claim(job):
+            while job is not None and not (
+                    self.serves((job.details or {}).get('backend')) and
+                    self.keeper.claim(job)):
                 job = self._next_job()
         except taskflow_exceptions.JobFailure as exc:
             LOG.warning('Could not read the jobboard (%s); trying again in '
@@ -165,16 +182,45 @@ class Conductor:
             return False
         if job is None:
             return False
-        run = _job.JobRun(job, self.backend, self.keeper)
+        run = _job.JobRun(job, self.backend, self.keeper,
+                          serves=self.serves, hand_off=self._hand_off)
         self.keeper.hold(run)
         with self._lock:
             self._runs.add(run)
         executor.get_executor().submit(self._work, run)
         return True
 
+    def _hand_off(self, step):
+        """Post a manager step for a conductor of its backend."""
+        jobboard.post(step, self.db, self.conf)
+        reason = jobs.waiting_reason(step.backend)
+        try:
+            self.db.volume_update(volflow_context.get_admin_context(),
+                                  step.volume_id, {'reason': reason},
+                                  expected={'status': 'creating'})
+        except (exception.VolumeNotFound, exception.InvalidVolume):
+            pass  # finished or deleted meanwhile: nothing waits
+        LOG.info('Volume %(id)s: %(reason)s (posted as a job of its own).',
+                 {'id': step.volume_id, 'reason': reason})
+
+    def _no_longer_waiting(self, run):
+        """A conductor of the job's backend took it: clear the reason."""
+        backend = (run.job.details or {}).get('backend')
+        if backend is None or not run.volume_id:
+            return
+        try:
+            self.db.volume_update(
+                volflow_context.get_admin_context(), run.volume_id,
+                {'reason': None}, expected={
+                    'status': 'creating',
+                    'reason': jobs.waiting_reason(backend)})
+        except (exception.VolumeNotFound, exception.InvalidVolume):
+            pass
+
     def _work(self, run):
         started = time.monotonic()
         try:
+            self._no_longer_waiting(run)
             outcome = run.run()
         except Exception:
             LOG.exception('Job %s: unexpected failure; abandoning it.',
@@ -204,7 +250,8 @@ class Conductor:
             if outcome == _job.RETRY:  # no hot loop on a failure
                 self._stopping.wait(_BOARD_RETRY)
             return
-        self._error_if_creating(run, outcome)
+        if outcome != _job.HANDED_OFF:
+            self._error_if_creating(run, outcome)
         self.board.consume(run.job, self.owner)
         if run.book is not None:
             try:

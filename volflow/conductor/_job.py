@@ -30,15 +30,29 @@ STOPPED = 'stopped'    # suspended on request: abandon
 LOST = _claims.LOST    # the claim is not ours any more: leave it
 RETRY = 'retry'        # database or board failure: abandon
 BROKEN = 'broken'      # can never run: error the volume, consume
+HANDED_OFF = 'handed off'  # its next step is another backend's job: consume
+
+
+def _serves_all(backend):
+    return True
 
 
 class JobRun:
-    """One claimed job: its steps run in order, more added as it runs."""
+    """One claimed job: its steps run in order, more added as it runs.
 
-    def __init__(self, job, backend, keeper):
+    :param serves: ``serves(backend)``: whether this conductor creates
+        volumes on ``backend`` (default: on every backend).
+    :param hand_off: ``hand_off(step)``: posts a manager step this
+        conductor does not serve as a job of its own (idempotently).
+    """
+
+    def __init__(self, job, backend, keeper, serves=_serves_all,
+                 hand_off=None):
         self.job = job
         self.backend = backend
         self.keeper = keeper
+        self.serves = serves
+        self.hand_off = hand_off
         self.book = None
         self.volume_id = (job.details or {}).get('volume_id')
         self.renewed_at = time.monotonic()
@@ -76,12 +90,16 @@ class JobRun:
 
         A step adds at most one; an earlier run of the same step that was
         interrupted may have added it already (that continuation never
-        ran: steps run in order), so its flow detail is reused.
+        ran: steps run in order), so its flow detail is reused. A manager
+        step for a backend this conductor does not serve is recorded as
+        handed off: :meth:`run` posts it as a job of its own.
         """
         index = self._index + 1
         existing = [fd for fd in self.book if jobs.index_of(fd) == index]
+        handed_off = (step.backend is not None and
+                      not self.serves(step.backend))
         detail = step.flow_detail(index, existing[0].uuid if existing
-                                  else None)
+                                  else None, handed_off=handed_off)
         shell = self.book.copy(retain_contents=False)
         shell.add(detail)
         with contextlib.closing(self.backend.get_connection()) as conn:
@@ -111,6 +129,11 @@ class JobRun:
         while True:
             pending = [fd for fd in jobs.steps(self.book)
                        if fd.state not in jobs.FINISHED]
+            if pending and jobs.handed_off(pending[0]):
+                # Posted again after a crash: the post is idempotent.
+                self.last = pending[0].name
+                self.hand_off(jobs.Step.from_detail(pending[0]))
+                return HANDED_OFF
             if not pending:
                 return DONE
             outcome = self._run_step(pending[0])

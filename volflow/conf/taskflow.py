@@ -51,13 +51,43 @@ taskflow_opts = [
                help='Jobboard backend driver.'),
     cfg.ListOpt('jobboard_backend_hosts',
                 default=['127.0.0.1'],
-                help='Hosts of the jobboard backend.'),
+                help='Hosts of the jobboard backend: the Redis server, or '
+                     'with jobboard_redis_sentinel the Sentinels (the first '
+                     'is asked first, the others are its fallbacks). A '
+                     'host may carry its own port, as "HOST:PORT" (an IPv6 '
+                     'address as "[ADDRESS]:PORT").'),
     cfg.PortOpt('jobboard_backend_port',
                 default=6379,
-                help='Port of the jobboard backend.'),
+                help='Port of the jobboard backend, for the hosts that do '
+                     'not give their own (26379 is the Sentinel port).'),
+    cfg.StrOpt('jobboard_backend_username',
+               help='User name on the jobboard backend (Redis ACL), if '
+                    'it needs one.'),
     cfg.StrOpt('jobboard_backend_password',
                secret=True,
                help='Password of the jobboard backend.'),
+    cfg.StrOpt('jobboard_redis_sentinel',
+               help='Name of the Redis Sentinel master group holding the '
+                    'jobboard. When set, jobboard_backend_hosts are the '
+                    'Sentinels: every client asks them for the current '
+                    'master and follows it when they fail over to a '
+                    'replica.'),
+    cfg.StrOpt('jobboard_redis_sentinel_username',
+               help='User name on the Redis Sentinels, if they need one.'),
+    cfg.StrOpt('jobboard_redis_sentinel_password',
+               secret=True,
+               help='Password of the Redis Sentinels, if they need one.'),
+    cfg.DictOpt('jobboard_redis_backend_ssl_options',
+                default={},
+                help='TLS options of the connections to the Redis server '
+                     '(the master): ssl, ssl_keyfile, ssl_certfile, '
+                     'ssl_ca_certs, ssl_cert_reqs, as taskflow\'s Redis '
+                     'jobboard takes them.'),
+    cfg.DictOpt('jobboard_redis_sentinel_ssl_options',
+                default={},
+                help='TLS options of the connections to the Redis '
+                     'Sentinels: ssl, ssl_keyfile, ssl_certfile, '
+                     'ssl_ca_certs, ssl_cert_reqs.'),
     cfg.StrOpt('jobboard_backend_namespace',
                default='volflow_jobboard',
                help='Key namespace of the jobboard in its backend.'),

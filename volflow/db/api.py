@@ -6,6 +6,15 @@ implementation are interchangeable. Reads are scoped to the context's
 project unless the context is an admin one; a record of another project is
 reported as not found, never as forbidden, so its existence is not revealed.
 
+Capacity follows the volumes: what is allocated on a backend is the sum of
+the sizes of the volumes whose ``host`` names it. Placing a volume is a
+*capacity claim* (:meth:`API.volume_claim_capacity`): the allocation is
+read and the volume's ``host`` written in one atomic section per backend,
+so schedulers and conductors in any number of processes never place more
+than a backend holds. The volume row is the claim: clearing its ``host``
+(a reschedule, an error), or deleting it, releases exactly its size, and
+doing so twice releases nothing more.
+
 Quota bookkeeping follows Cinder: a *usage* row per project and resource
 holds ``in_use`` and ``reserved``; :meth:`API.quota_reserve` checks limits
 and adds positive deltas to ``reserved`` atomically; a commit moves the
@@ -74,6 +83,28 @@ class API(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def volume_allocated_by_host(self, context):
         """Return ``{host: gigabytes}`` summed over the volumes placed."""
+
+    @abc.abstractmethod
+    def volume_claim_capacity(self, context, volume_id, backend,
+                              capacity_gb, values=None):
+        """Place a ``creating`` volume on ``backend`` if it fits, atomically.
+
+        In one atomic section holding ``backend``'s lock (a row lock on
+        PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite, the fake's lock): the
+        sizes of the other volumes on ``backend`` (:func:`backend_of_host`
+        of their ``host``) are summed; if the volume's size fits in
+        ``capacity_gb`` beyond them, the volume's ``host`` becomes
+        ``backend`` and ``values`` (e.g. ``availability_zone``) are
+        written with it. A volume already on ``backend`` is returned as it
+        is (the claim is keyed on the volume: claiming again claims
+        nothing more).
+
+        :returns: the volume as placed.
+        :raises CapacityClaimFailed: the backend has not room enough (it
+            names the free gigabytes); nothing changed.
+        :raises InvalidVolume: the volume is no longer ``creating``.
+        :raises VolumeNotFound: the volume is gone.
+        """
 
     # Snapshots -----------------------------------------------------------
     @abc.abstractmethod
@@ -252,6 +283,32 @@ _RESERVATION_NAMESPACE = uuid.UUID('7d3f5c0e-5a1b-4c8e-9a55-1f0e6b9e2f4d')
 def reservation_id(key, resource):
     """The id of ``resource``'s reservation made under ``key``."""
     return str(uuid.uuid5(_RESERVATION_NAMESPACE, f'{key}/{resource}'))
+
+
+def backend_of_host(host):
+    """The backend name in a volume's ``host`` (None for no host).
+
+    volflow writes the backend name itself; Cinder's ``host@backend#pool``
+    form is accepted too, so ``'node1@local#pool'``, ``'local#pool'`` and
+    ``'local'`` all name the backend ``local``.
+    """
+    if not host:
+        return None
+    return host.split('#', 1)[0].rsplit('@', 1)[-1]
+
+
+def claim_fits(volume, backend, capacity_gb, allocated_gb):
+    """Raise ``CapacityClaimFailed`` unless the volume fits.
+
+    ``allocated_gb``: what the other volumes on ``backend`` hold.
+    Implementations call this inside their atomic section.
+    """
+    from volflow import exception
+    free = capacity_gb - allocated_gb
+    if volume['size'] > free:
+        raise exception.CapacityClaimFailed(
+            backend=backend, volume_id=volume['id'],
+            size=volume['size'], free=f'{max(free, 0):g}')
 
 
 def _default_connection(conf):

@@ -106,6 +106,22 @@ class FakeAPI(api.API):
                     allocated.get(volume['host'], 0) + volume['size'])
         return allocated
 
+    @_locked
+    def volume_claim_capacity(self, context, volume_id, backend,
+                              capacity_gb, values=None):
+        volume = self._volume(context, volume_id)
+        api.check_expected('volume', volume_id, volume,
+                           {'status': 'creating'})
+        if api.backend_of_host(volume['host']) != backend:
+            allocated = sum(
+                other['size'] for other in self._volumes.values()
+                if other['id'] != volume_id and
+                api.backend_of_host(other['host']) == backend)
+            api.claim_fits(volume, backend, capacity_gb, allocated)
+            volume.update(copy.deepcopy(values or {}), host=backend)
+            volume['updated_at'] = timeutils.utcnow()
+        return self._with_type(volume)
+
     # Snapshots -----------------------------------------------------------
     def _snapshot(self, context, snapshot_id):
         snapshot = self._snapshots.get(snapshot_id)

@@ -11,6 +11,12 @@ one flow detail each, run in order:
   of the same job instead of a message);
 * a manager flow that reschedules adds a scheduler step again, and so on.
 
+A conductor that serves only some backends (``volflow conductor --backend
+NAME``) hands a manager step for another backend off: the step is
+recorded in the logbook as *handed off* and posted as a job of its own
+whose details name the backend (the job of a step key is posted once),
+for a conductor of that backend to claim; the first job then ends.
+
 Why steps and not one flow: the manager flow's tasks are bound to their
 backend (its driver, its name in compare-and-swap updates), which only
 the scheduler flow decides, and a taskflow flow is fixed once compiled.
@@ -78,6 +84,11 @@ class Step:
         self.key = key
 
     @property
+    def backend(self):
+        """The backend a manager step creates on; None for scheduling."""
+        return self.factory_kwargs.get('backend')
+
+    @property
     def factory(self):
         func = (factories.scheduler_flow if self.kind == _SCHEDULER
                 else factories.manager_flow)
@@ -88,10 +99,12 @@ class Step:
         """The uuid of the logbook of a job posted for this step."""
         return persistence.flow_uuid(self.volume_id, f'job/{self.key}')
 
-    def flow_detail(self, index, uuid=None):
+    def flow_detail(self, index, uuid=None, handed_off=False):
         """A new flow detail for this step, number ``index`` of its job.
 
         ``uuid``: reuse the flow detail of a step that never ran.
+        ``handed_off``: the step is not run in this job but posted as a
+        job of its own, for a conductor of its backend.
         """
         name = f'volume-create-{self.kind}-{index}'
         detail = models.FlowDetail(name, uuid or
@@ -101,9 +114,18 @@ class Step:
                         'kwargs': self.factory_kwargs},
             'store': self.store,
             META: {'step': index, 'kind': self.kind,
-                   'volume_id': self.volume_id, 'context': self.context},
+                   'volume_id': self.volume_id, 'context': self.context,
+                   'handed_off': handed_off, 'key': self.key},
         }
         return detail
+
+    @classmethod
+    def from_detail(cls, flow_detail):
+        """The step a flow detail of :meth:`flow_detail` stands for."""
+        meta = flow_detail.meta[META]
+        return cls(meta['kind'], meta['volume_id'], meta['context'],
+                   flow_detail.meta['factory']['kwargs'],
+                   flow_detail.meta['store'], meta['key'])
 
 
 def scheduler_step(ctxt, volume, snapshot_id=None, image_id=None,
@@ -139,6 +161,17 @@ def manager_step(ctxt, volume, request_spec, filter_properties,
                         'request_spec': request_spec, 'volume': volume})
     key = f'manager/{scheduler_flows.attempt(filter_properties)}/{backend}'
     return Step(_MANAGER, volume['id'], context, kwargs, store, key)
+
+
+def handed_off(flow_detail):
+    """Whether a step was posted as a job of its own instead of run."""
+    return bool(((flow_detail.meta or {}).get(META) or {}).get(
+        'handed_off'))
+
+
+def waiting_reason(backend):
+    """What a volume shows while its job waits for ``backend``'s turn."""
+    return f'waiting for a conductor of backend {backend}'
 
 
 def index_of(flow_detail):

@@ -19,7 +19,9 @@ cast does depends on where it is made:
   (oslo.messaging with ``transport_url``, else in process).
 
 The jobboard is taskflow's Redis board (``[taskflow] jobboard_backend_*``;
-the password is handed to the Redis client only, never logged). The
+the password is handed to the Redis client only, never logged), on one
+Redis server or, with ``jobboard_redis_sentinel``, on the master a group
+of Redis Sentinels names (:func:`board_conf`). The
 logbooks, and the flows' progress, are in the persistence backend of
 :func:`volflow.persistence.get_backend` - ``[taskflow]
 persistence_connection``, by default the volflow database: PostgreSQL
@@ -28,10 +30,13 @@ when conductors run on several hosts, a SQLite file on one.
 
 import atexit
 import contextlib
+import json
 import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import netutils
+from oslo_utils import strutils
 from taskflow import exceptions as taskflow_exceptions
 from taskflow.jobs import backends as job_backends
 from taskflow.persistence import models
@@ -52,23 +57,74 @@ _CURRENT = threading.local()
 
 
 # The board -----------------------------------------------------------------
-def board_conf(conf):
-    """taskflow's configuration of the Redis jobboard.
+def _hosts(options):
+    """``[(host, port)]`` of ``jobboard_backend_hosts``."""
+    hosts = []
+    for entry in options.jobboard_backend_hosts:
+        host, port = netutils.parse_host_port(
+            entry, default_port=options.jobboard_backend_port)
+        hosts.append((host, port))
+    return hosts
 
-    The first of ``jobboard_backend_hosts`` is the Redis server (a list,
-    as in Octavia, for Sentinel deployments; volflow has no Sentinel
-    option, so further hosts are not used).
+
+def _ssl_options(options):
+    """TLS options as taskflow passes them on (``ssl`` a real bool)."""
+    options = dict(options)
+    if 'ssl' in options:
+        options['ssl'] = strutils.bool_from_string(options['ssl'])
+    return options
+
+
+def board_conf(conf):
+    """taskflow's configuration of the Redis jobboard, as Octavia's.
+
+    Without ``jobboard_redis_sentinel`` the first of
+    ``jobboard_backend_hosts`` is the Redis server. With it, taskflow's
+    board connects through Redis Sentinel (``redis.sentinel``): the hosts
+    are the Sentinels - the first one ``host``/``port``, the others
+    ``sentinel_fallbacks`` - and every command goes to the master they
+    name, found again after a failover. The passwords and TLS options
+    go to the Redis client only, never to a log.
     """
     options = conf.taskflow
+    hosts = _hosts(options)
     board = {
         'board': options.jobboard_backend_driver,
-        'host': options.jobboard_backend_hosts[0],
-        'port': options.jobboard_backend_port,
+        'host': hosts[0][0],
+        'port': hosts[0][1],
         'namespace': options.jobboard_backend_namespace,
     }
+    if options.jobboard_backend_username:
+        board['username'] = options.jobboard_backend_username
     if options.jobboard_backend_password:
         board['password'] = options.jobboard_backend_password
+    board.update(_ssl_options(options.jobboard_redis_backend_ssl_options))
+    if options.jobboard_redis_sentinel:
+        board['sentinel'] = options.jobboard_redis_sentinel
+        board['sentinel_fallbacks'] = [
+            netutils.escape_ipv6(host) + f':{port}'
+            for host, port in hosts[1:]]
+        sentinel_kwargs = _ssl_options(
+            options.jobboard_redis_sentinel_ssl_options)
+        if options.jobboard_redis_sentinel_username:
+            sentinel_kwargs['username'] = (
+                options.jobboard_redis_sentinel_username)
+        if options.jobboard_redis_sentinel_password:
+            sentinel_kwargs['password'] = (
+                options.jobboard_redis_sentinel_password)
+        board['sentinel_kwargs'] = sentinel_kwargs
     return board
+
+
+def describe(conf):
+    """Where the board is, for a log line (no secrets)."""
+    options = conf.taskflow
+    hosts = ', '.join(f'{netutils.escape_ipv6(host)}:{port}'
+                      for host, port in _hosts(options))
+    if options.jobboard_redis_sentinel:
+        return (f'Redis Sentinel master {options.jobboard_redis_sentinel} '
+                f'via {hosts}')
+    return f'Redis {hosts.split(", ")[0]}'
 
 
 def get_board(conf, backend):
@@ -79,12 +135,14 @@ def get_board(conf, backend):
     """
     conf = conf or CONF
     settings = board_conf(conf)
-    key = (tuple(sorted(settings.items())), id(backend))
+    key = (json.dumps(settings, sort_keys=True), id(backend))
     with _LOCK:
         board = _BOARDS.get(key)
         if board is None:
-            if len(conf.taskflow.jobboard_backend_hosts) > 1:
-                LOG.warning('jobboard_backend_hosts lists %d hosts; only the '
+            if (len(conf.taskflow.jobboard_backend_hosts) > 1 and
+                    not conf.taskflow.jobboard_redis_sentinel):
+                LOG.warning('jobboard_backend_hosts lists %d hosts and '
+                            'jobboard_redis_sentinel is not set; only the '
                             'first, %s, is used.',
                             len(conf.taskflow.jobboard_backend_hosts),
                             settings['host'])
@@ -124,7 +182,9 @@ def post(step, db_api, conf):
     """Post a job whose first step is ``step``; return it (None: posted).
 
     The logbook is saved before the job is posted, so that a conductor
-    that claims the job always finds it. Its uuid is the step's
+    that claims the job always finds it. A manager step's job names its
+    backend in its details (``backend``), for the conductors of that
+    backend (``volflow conductor --backend``). Its uuid is the step's
     (:attr:`~volflow.flows.jobs.Step.book_uuid`): a cast sent again - by
     an API flow resumed after a crash - finds the logbook and, if its job
     is on the board, is dropped; if the crash came between saving and
@@ -158,7 +218,8 @@ def post(step, db_api, conf):
                      details={'flow_uuid': first.uuid,
                               'store': first.meta['store'],
                               'context': first.meta[jobs.META]['context'],
-                              'volume_id': step.volume_id})
+                              'volume_id': step.volume_id,
+                              'backend': step.backend})
     LOG.debug('Volume %(id)s: posted job %(job)s.',
               {'id': step.volume_id, 'job': job.uuid})
     return job

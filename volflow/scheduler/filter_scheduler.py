@@ -6,10 +6,15 @@ get_backends`); what is allocated on each from the database
 (``volume_allocated_by_host``), so the choice never depends on a capacity
 report going stale.
 
-Placement is race-free inside one process: one lock is held from reading
-the allocations until the chosen backend is written into the volume's
-``host``, so two concurrent requests can never both take the last free
-gigabyte of a backend.
+Placement is race-free across processes: the backends are filtered and
+weighed on the allocations read from the database, and then the best one
+is *claimed* (:meth:`volflow.db.api.API.volume_claim_capacity`), which
+checks the capacity again and writes the volume's ``host`` in one
+transaction holding the backend's lock. A claim that fails - another
+scheduler or conductor took the space meanwhile - moves on to the next
+best backend; when every one fails, ``NoValidBackend`` says why. Any
+number of schedulers and conductors can place volumes at once and no
+backend is ever allocated more than it holds.
 
 Rescheduling: ``filter_properties['retry']`` counts the attempts
 (``num_attempts``) and lists the backends tried (``backends``); the retry
@@ -17,8 +22,6 @@ filter skips those, and an attempt past ``scheduler_max_attempts`` fails
 with ``NoValidBackend``. With ``scheduler_max_attempts = 1`` no ``retry``
 is kept, which tells the volume manager not to reschedule.
 """
-
-import threading
 
 from oslo_log import log as logging
 
@@ -28,9 +31,6 @@ from volflow.scheduler import filters
 from volflow.volume import backends
 
 LOG = logging.getLogger(__name__)
-
-#: Held from filtering until the volume's host is written.
-_PLACEMENT_LOCK = threading.Lock()
 
 
 class FilterScheduler(driver.Scheduler):
@@ -53,12 +53,8 @@ class FilterScheduler(driver.Scheduler):
                             self._resource_backend(admin, request_spec))
         request = filters.Request.from_spec(request_spec, filter_properties,
                                             resource_backend)
-        with _PLACEMENT_LOCK:
-            chosen = self._choose_backend(admin, volume_id, request,
-                                          filter_properties)
-            volume = driver.volume_update_db(self.db, admin, volume_id,
-                                             chosen.name,
-                                             chosen.availability_zone)
+        chosen, volume = self._place(admin, volume_id, request,
+                                     filter_properties)
         retry = filter_properties.get('retry')
         if retry is not None:
             retry['backends'].append(chosen.name)
@@ -98,29 +94,43 @@ class FilterScheduler(driver.Scheduler):
         host = self.db.volume_get(context, source_id)['host']
         return backends.backend_of_host(host) if host else None
 
-    def _choose_backend(self, context, volume_id, request,
-                        filter_properties):
+    def _place(self, context, volume_id, request, filter_properties):
+        """Claim the best backend that still has room; ``(state, volume)``.
+
+        A volume found placed already (an attempt cut short by a crash and
+        run again: a reschedule clears the host first) keeps its
+        placement, so the cast sent again goes where the first went and is
+        recognised there; claiming it again claims nothing more.
+        """
         allocated = backends.allocated_by_backend(self.db, context)
         volume = self.db.volume_get(context, volume_id)
-        if volume['host']:  # placed by an attempt that did not finish
-            own = backends.backend_of_host(volume['host'])
+        own = backends.backend_of_host(volume['host'])
+        if own:
             allocated[own] = allocated.get(own, 0) - volume['size']
-        states = [filters.BackendState(b, allocated.get(b['name'], 0))
-                  for b in self._get_backends(self.conf)]
-        if volume['host']:
-            # Only this attempt, cut short by a crash and run again, finds
-            # the volume placed (a reschedule clears the host first): keep
-            # the placement, so the cast sent again goes where the first
-            # went and is recognised there.
-            for state in states:
-                if state.name == own:
-                    return state
+        configured = {b['name']: b for b in self._get_backends(self.conf)}
+        states = [filters.BackendState(b, allocated.get(name, 0))
+                  for name, b in configured.items()]
+        candidates = [state for state in states if state.name == own]
         passed, rejected = filters.filter_backends(states, request)
-        if not passed:
-            raise exception.NoValidBackend(reason=_with_last_failure(
-                _no_backend_reason(volume_id, request, rejected),
-                filter_properties.get('retry')))
-        return filters.weigh(passed)[0]
+        if not candidates:
+            candidates = filters.weigh(passed)
+        for state in candidates:
+            try:
+                volume = self.db.volume_claim_capacity(
+                    context, volume_id, state.name,
+                    backends.capacity_gb(configured[state.name]),
+                    {'availability_zone': state.availability_zone})
+            except exception.CapacityClaimFailed as exc:
+                LOG.debug('Volume %(id)s: %(why)s Trying the next backend.',
+                          {'id': volume_id, 'why': exc})
+                rejected[state.name] = (
+                    f'{exc.kwargs["free"]}G free once claimed by others, '
+                    f'{request.size}G requested')
+                continue
+            return state, volume
+        raise exception.NoValidBackend(reason=_with_last_failure(
+            _no_backend_reason(volume_id, request, rejected),
+            filter_properties.get('retry')))
 
 
 def _no_backend_reason(volume_id, request, rejected):

@@ -15,6 +15,7 @@ import os
 from oslo_config import cfg
 
 from volflow.conf import backend as backend_conf
+from volflow.db import api as db_api
 from volflow import exception
 
 CONF = cfg.CONF
@@ -80,11 +81,11 @@ def availability_zones(conf=None):
 def backend_of_host(host):
     """The backend name in a volume's ``host``.
 
-    volflow writes the backend name itself; Cinder's ``host@backend#pool``
-    form is accepted too, so ``'node1@local#pool'``, ``'local#pool'`` and
-    ``'local'`` all name the backend ``local``.
+    The rule of :func:`volflow.db.api.backend_of_host`, which capacity
+    claims use: ``'node1@local#pool'``, ``'local#pool'`` and ``'local'``
+    all name the backend ``local``.
     """
-    return host.split('#', 1)[0].rsplit('@', 1)[-1]
+    return db_api.backend_of_host(host)
 
 
 def allocated_by_backend(db_api, context):
@@ -94,6 +95,11 @@ def allocated_by_backend(db_api, context):
         name = backend_of_host(host)
         allocated[name] = allocated.get(name, 0) + size
     return allocated
+
+
+def capacity_gb(backend):
+    """Gigabytes schedulable on an empty ``backend`` (see below)."""
+    return free_capacity_gb(backend, 0)
 
 
 def free_capacity_gb(backend, allocated_gb):

@@ -152,3 +152,27 @@ def test_a_stop_suspends_the_engine_in_its_own_thread_only():
     run.on_event()  # the engine's next event, in its thread
     run.on_event()
     assert engine.suspended == 1
+
+
+def test_a_step_for_a_backend_not_served_is_handed_off(conf):
+    """Posted as a job of its own, again (idempotently) on a takeover."""
+    db, volume, _step, job, backend = _posted(conf)
+    posted = []
+    run = _job.JobRun(job, backend, Keeper(),
+                      serves=lambda name: name == 'good',
+                      hand_off=posted.append)
+    assert run.run() == _job.HANDED_OFF
+    assert _steps(run) == [('volume-create-scheduler-0', 'SUCCESS'),
+                           ('volume-create-manager-1', None)]
+    assert [(s.kind, s.backend, s.volume_id) for s in posted] == [
+        ('manager', 'bad', volume['id'])]
+    assert jobs.handed_off(jobs.steps(run.book)[1])
+    # A conductor taking the job over after a crash only posts it again.
+    again = _job.JobRun(job, backend, Keeper(),
+                        serves=lambda name: name == 'good',
+                        hand_off=posted.append)
+    assert again.run() == _job.HANDED_OFF
+    assert [s.book_uuid for s in posted] == [posted[0].book_uuid] * 2
+    volume = db.volume_get(volflow_context.get_admin_context(),
+                           volume['id'])
+    assert (volume['status'], volume['host']) == ('creating', 'bad')

@@ -61,3 +61,37 @@ def test_creates_become_jobs_and_calls_stay_in_process(tmp_path):
     assert isinstance(volume_rpcapi, jobboard.VolumeAPI)
     assert isinstance(volume_rpcapi._calls, local.VolumeAPI)
     local.reset()
+
+
+def test_sentinel_options_become_taskflows(tmp_path):
+    config = tmp_path / 'sentinel.conf'
+    config.write_text(
+        '[taskflow]\n'
+        'jobboard_backend_hosts = s1.example.org, s2.example.org:26380,'
+        '[::1]:26381\n'
+        'jobboard_backend_port = 26379\n'
+        'jobboard_backend_password = master-secret\n'
+        'jobboard_redis_sentinel = volflow-master\n'
+        'jobboard_redis_sentinel_password = sentinel-secret\n'
+        'jobboard_redis_backend_ssl_options = ssl:true,ssl_ca_certs:/ca\n'
+        'jobboard_redis_sentinel_ssl_options = ssl:false\n')
+    conf = _conf(config)
+    assert jobboard.board_conf(conf) == {
+        'board': 'redis', 'host': 's1.example.org', 'port': 26379,
+        'namespace': 'volflow_jobboard', 'password': 'master-secret',
+        'ssl': True, 'ssl_ca_certs': '/ca',
+        'sentinel': 'volflow-master',
+        'sentinel_fallbacks': ['s2.example.org:26380', '[::1]:26381'],
+        'sentinel_kwargs': {'ssl': False, 'password': 'sentinel-secret'}}
+    assert jobboard.describe(conf) == (
+        'Redis Sentinel master volflow-master via s1.example.org:26379, '
+        's2.example.org:26380, [::1]:26381')
+    assert 'secret' not in jobboard.describe(conf)
+
+
+def test_a_host_may_carry_its_own_port(tmp_path):
+    config = tmp_path / 'port.conf'
+    config.write_text('[taskflow]\njobboard_backend_hosts = 10.0.0.5:6380\n')
+    settings = jobboard.board_conf(_conf(config))
+    assert (settings['host'], settings['port']) == ('10.0.0.5', 6380)
+    assert 'sentinel' not in settings

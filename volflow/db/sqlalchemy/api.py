@@ -9,7 +9,8 @@ one process-wide lock, this module gets from transactions:
   time (see :mod:`volflow.db.sqlalchemy._engine`);
 * on PostgreSQL a write locks the rows it reads before deciding
   (``SELECT ... FOR UPDATE``): the volume of a compare-and-swap
-  :meth:`SQLAPI.volume_update`, the project's usage rows in
+  :meth:`SQLAPI.volume_update`, the backend of a capacity claim
+  (:mod:`volflow.db.sqlalchemy._capacity`), the project's usage rows in
   :meth:`SQLAPI.quota_reserve`, the reservations being committed. Usage
   rows that do not exist yet are inserted first (``ON CONFLICT DO
   NOTHING``), then locked, so two first reservations can't both count.
@@ -31,6 +32,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from volflow.db import api
+from volflow.db.sqlalchemy import _capacity
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import _quota
@@ -66,7 +68,7 @@ def _new_values(fields, values, **defaults):
     return record
 
 
-class SQLAPI(_flows.ClaimsMixin, api.API):
+class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.
@@ -132,6 +134,10 @@ class SQLAPI(_flows.ClaimsMixin, api.API):
             return None
         return session.scalar(sa.select(models.VolumeType.name).where(
             models.VolumeType.id == type_id))
+
+    def _volume_record(self, session, volume):
+        return _volume_dict(volume,
+                            self._type_name(session, volume.volume_type_id))
 
     def _lock_volume(self, session, context, volume_id):
         stmt = sa.select(models.Volume).where(models.Volume.id == volume_id)

@@ -6,8 +6,10 @@ The scheduler driver picks a backend, writes it into the volume's
 ``host`` and casts to that backend's volume manager. When it cannot:
 
 * the volume is set to ``error`` with the reason (which backend was
-  refused and why, or that the attempts are exhausted), and stays counted
-  against quota until it is deleted, like every ``error`` volume;
+  refused and why, or that the attempts are exhausted) and no ``host`` -
+  a capacity claim made before the failure (the cast to the manager
+  failed) is released - and stays counted against quota until it is
+  deleted, like every ``error`` volume;
 * a ``scheduler.create_volume`` notification is sent at ERROR;
 * ``NoValidBackend`` ends the flow normally (the request was handled: the
   answer is "nowhere"); any other error is re-raised after the same
@@ -115,8 +117,10 @@ class ScheduleCreateVolumeTask(flow_utils.VolflowTask):
                       {'name': self.name, 'cause': reason})
             self._notify_failure(context, request_spec, volume['id'],
                                  reason)
+            # No host: a claim the failure came after (the cast to the
+            # manager failed) is released with the error.
             common.error_out(self.db, context.elevated(), volume['id'],
-                             reason)
+                             reason, host=None)
             if not isinstance(exc, exception.NoValidBackend):
                 raise
 

@@ -143,6 +143,21 @@ def test_other_failures_error_the_volume_and_raise(env):
         'scheduler.create_volume']
 
 
+class FailingCast(VolumeRpc):
+    def create_volume(self, *args, **kwargs):
+        raise ConnectionError('broker gone')
+
+
+def test_a_failed_cast_releases_the_capacity_claimed(env):
+    env.driver = filter_scheduler.FilterScheduler(
+        env.db, FailingCast(), get_backends=lambda conf: env.backends)
+    with pytest.raises(ConnectionError):
+        _run(env)
+    volume = _volume(env)
+    assert (volume['status'], volume['host']) == ('error', None)
+    assert env.db.volume_allocated_by_host(env.admin) == {}
+
+
 def test_a_volume_deleted_meanwhile_is_left_alone(env):
     env.db.volume_update(env.admin, env.volume['id'],
                          {'status': 'deleting'})
