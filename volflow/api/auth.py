@@ -24,6 +24,7 @@ import webob.dec
 
 from volflow.api import faults
 from volflow import context as volflow_context
+from volflow import exception
 
 CONTEXT_KEY = 'volflow.context'
 NOAUTH_USER = 'volflow'
@@ -75,7 +76,13 @@ class _BasicAuth(basic_auth.BasicAuthMiddleware):
         # The parent reads [oslo_middleware]; volflow's option is [api]'s.
         base.ConfigurableMiddleware.__init__(self, application)
         self.auth_file = auth_file
-        basic_auth.validate_auth_file(auth_file)
+        try:
+            basic_auth.validate_auth_file(auth_file)
+        except Exception as exc:
+            raise exception.ConfigError(
+                reason=f"[api] http_basic_auth_user_file '{auth_file}' is "
+                       f"not a readable htpasswd file of bcrypt entries "
+                       f"({type(exc).__name__})") from None
 
 
 class _BasicCaller:

@@ -87,7 +87,10 @@ def list_rules():
 
 def credentials(context):
     """What the rules check: oslo.context's values plus ``is_admin``."""
-    creds = context.to_policy_values()
+    values = context.to_policy_values()
+    creds = {key: values[key] for key in ('user_id', 'project_id', 'roles',
+                                          'domain_id', 'system_scope')
+             if key in values}
     creds['is_admin'] = bool(context.is_admin)
     return creds
 
