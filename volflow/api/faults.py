@@ -103,6 +103,11 @@ class FaultWrapper:
     @webob.dec.wsgify
     def __call__(self, req):
         try:
+            req.path_info, req.GET  # noqa: B018  (decoded, or refused)
+        except UnicodeDecodeError:
+            return fault_response(400, 'The request URL is not valid '
+                                       'UTF-8.')
+        try:
             response = req.get_response(self.application)
         except Exception as exc:
             return from_exception(exc)

@@ -319,3 +319,12 @@ def test_no_traceback_nor_error_log_for_a_clients_mistake(client, caplog):
     assert not [r for r in caplog.records if r.levelname in ('ERROR',
                                                              'CRITICAL')]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize('path', ['/v3/p1/volumes/%ED%B3%BF',
+                                  '/v3/p1/volumes?name=%FF'])
+def test_a_url_that_is_not_utf8_is_400(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert fault(response) == ('badRequest',
+                               'The request URL is not valid UTF-8.')
