@@ -87,10 +87,6 @@ def volume_detail(req, volume, show_host=False):
     return view
 
 
-def snapshot_summary(req, snapshot):
-    return snapshot_detail(req, snapshot)
-
-
 def snapshot_detail(req, snapshot):
     view = {
         'id': snapshot['id'],

@@ -7,6 +7,7 @@ A create snapshots an ``available`` volume through
 from volflow.api import router
 from volflow.api import schemas
 from volflow.api.v3 import _listing
+from volflow.api.v3 import volumes
 from volflow.api import views
 
 FILTERS = ('name', 'status', 'volume_id')
@@ -35,11 +36,13 @@ class SnapshotController:
         self.policy.authorize(ctx, 'volume:get_all_snapshots')
         snapshots = [s for s in self.api.get_all_snapshots(ctx)
                      if s['project_id'] == ctx.project_id or (
-                         ctx.is_admin and req.GET.get('all_tenants'))]
+                         ctx.is_admin and volumes.is_true(
+                             req.GET.get('all_tenants', '')))]
         return _listing.page(req, snapshots, self.conf.api.max_limit,
                              FILTERS)
 
     def index(self, req, ctx):
+        # Cinder's summary of a snapshot carries the same fields.
         return self.detail(req, ctx)
 
     def detail(self, req, ctx):
