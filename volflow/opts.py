@@ -2,6 +2,7 @@
 
 import itertools
 
+from volflow.conf import api
 from volflow.conf import backend
 from volflow.conf import core
 from volflow.conf import quota
@@ -13,7 +14,8 @@ def list_opts():
     merged = {}
     for group, opts in itertools.chain(core.list_opts(), quota.list_opts(),
                                        backend.list_opts(),
-                                       taskflow.list_opts()):
+                                       taskflow.list_opts(),
+                                       api.list_opts()):
         name = getattr(group, 'name', group)
         merged.setdefault(name, (group, []))[1].extend(opts)
     return list(merged.values())

@@ -14,6 +14,7 @@ import argparse
 import os
 import re
 
+from volflow.cmd import _api
 from volflow.cmd import _commands
 from volflow.cmd import _conductor
 from volflow.cmd import _create
@@ -153,6 +154,7 @@ def add_parsers(subparsers):
     _services.add_parsers(subparsers)
     _conductor.add_parser(subparsers)
     _resume.add_parser(subparsers)
+    _api.add_parser(subparsers)
 
 
 def command_names():

@@ -9,6 +9,7 @@ never depends on who imported what first. Parsing happens once, through
 
 from oslo_config import cfg
 
+from volflow.conf import api
 from volflow.conf import backend
 from volflow.conf import core
 from volflow.conf import quota
@@ -17,7 +18,7 @@ from volflow.conf import taskflow
 CONF = cfg.CONF
 _loaded = False
 
-_MODULES = (core, quota, backend, taskflow)
+_MODULES = (core, quota, backend, taskflow, api)
 
 for _module in _MODULES:
     _module.register_opts(CONF)

@@ -1,0 +1,115 @@
+"""The WSGI application: oslo.middleware, auth, faults, the v3 router.
+
+From the outside in: ``http_proxy_to_wsgi`` (the scheme and host a proxy
+saw, when ``[oslo_middleware] enable_proxy_headers_parsing``),
+``request_id`` (``x-openstack-request-id`` on every response),
+
+:class:`~volflow.api.faults.FaultWrapper` (every error Cinder-shaped),
+``sizelimit`` (``[api] max_request_body_size``), then ``healthcheck``
+(``GET /healthcheck``) and version discovery without authentication, and
+the v3 router behind the configured auth strategy.
+
+:func:`build` makes a new application with collaborators of its own (a
+policy enforcer, the controllers); nothing is shared between two of them
+but what is passed in.
+"""
+
+from oslo_config import cfg
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+
+from volflow.api import auth
+from volflow.api import faults
+from volflow.api import policy
+from volflow.api import router
+from volflow.api.v3 import projects
+from volflow.api.v3 import quotas
+from volflow.api.v3 import snapshots
+from volflow.api.v3 import types
+from volflow.api.v3 import volumes
+from volflow.api.v3 import zones
+from volflow.api import versions
+from volflow.volume import api as volume_api
+
+HEALTHCHECK_PATH = '/healthcheck'
+
+_CONTROLLERS = {
+    'volumes': volumes.VolumeController,
+    'snapshots': snapshots.SnapshotController,
+    'types': types.TypeController,
+    'quotas': quotas.QuotaController,
+    'zones': zones.ZoneController,
+    'pools': zones.PoolController,
+    'projects': projects.ProjectController,
+}
+
+
+class _Dispatch:
+    """Health and versions without authentication; the rest behind it."""
+
+    def __init__(self, authenticated):
+        self.authenticated = authenticated
+        self.health = healthcheck.Healthcheck(None, _private_conf())
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if path.rstrip('/') == HEALTHCHECK_PATH:
+            return self.health(environ, start_response)
+        if versions.is_versions_path(path):
+            return versions.application(environ, start_response)
+        return self.authenticated(environ, start_response)
+
+
+def _private_conf():
+    """A ConfigOpts of a middleware's own: no override leaks to CONF."""
+    private = cfg.ConfigOpts()
+    private(args=[], default_config_files=[], default_config_dirs=[])
+    return private
+
+
+class _DeclaredSize:
+    """Refuse a body whose declared length is over the limit, up front.
+
+    oslo.middleware's limiter below still counts what is read, for bodies
+    without a Content-Length (chunked) or with a false one.
+    """
+
+    def __init__(self, application, limit):
+        self.application = application
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        declared = environ.get('CONTENT_LENGTH') or '0'
+        if declared.isdigit() and int(declared) > self.limit:
+            response = faults.fault_response(
+                413, f'Request body of {declared} bytes is larger than '
+                     f'max_request_body_size ({self.limit} bytes).')
+            return response(environ, start_response)
+        return self.application(environ, start_response)
+
+
+def _size_limited(application, limit):
+    limiter = sizelimit.RequestBodySizeLimiter(application, _private_conf())
+    limiter.oslo_conf.set_override('max_request_body_size', limit,
+                                   group='oslo_middleware')
+    return _DeclaredSize(limiter, limit)
+
+
+def build(conf, api=None):
+    """A new WSGI application serving ``conf``'s volflow.
+
+    :param api: the :class:`volflow.volume.api.API` to act through
+        (default: one built from ``conf``, as the command line builds it).
+    """
+    api = api or volume_api.API(conf=conf)
+    enforcer = policy.Policy(conf)
+    controllers = {name: controller(api, enforcer, conf)
+                   for name, controller in _CONTROLLERS.items()}
+    application = auth.pipeline(router.Router(controllers), conf)
+    application = _Dispatch(application)
+    application = _size_limited(application, conf.api.max_request_body_size)
+    application = faults.FaultWrapper(application)
+    application = request_id.RequestId(application)
+    return http_proxy_to_wsgi.HTTPProxyToWSGI(application, conf)

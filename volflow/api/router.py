@@ -1,0 +1,134 @@
+"""URL dispatch for ``/v3/{project_id}/...`` (routes, as Cinder's).
+
+For every request the router reads the microversion (406 when it cannot
+be served), finds the controller action (404 for an unknown path, 405
+for a known path with another method), refuses a URL project that is not
+the caller's unless the caller is an admin (403, Cinder's message), reads
+the JSON body (400 when it is not a JSON object) and answers in JSON,
+saying which microversion served it.
+"""
+
+import json
+
+import routes
+import webob
+import webob.dec
+
+from volflow.api import auth
+from volflow.api import faults
+from volflow.api import microversion
+
+#: (path below /v3/{project_id}, method, controller, action)
+ROUTES = (
+    ('/volumes', 'POST', 'volumes', 'create'),
+    ('/volumes', 'GET', 'volumes', 'index'),
+    ('/volumes/detail', 'GET', 'volumes', 'detail'),
+    ('/volumes/{id}', 'GET', 'volumes', 'show'),
+    ('/volumes/{id}', 'DELETE', 'volumes', 'delete'),
+    ('/snapshots', 'POST', 'snapshots', 'create'),
+    ('/snapshots', 'GET', 'snapshots', 'index'),
+    ('/snapshots/detail', 'GET', 'snapshots', 'detail'),
+    ('/snapshots/{id}', 'GET', 'snapshots', 'show'),
+    ('/types', 'GET', 'types', 'index'),
+    ('/types', 'POST', 'types', 'create'),
+    ('/types/{id}', 'GET', 'types', 'show'),
+    ('/types/{id}/extra_specs', 'GET', 'types', 'extra_specs'),
+    ('/os-quota-sets/{id}', 'GET', 'quotas', 'show'),
+    ('/os-quota-sets/{id}', 'PUT', 'quotas', 'update'),
+    ('/os-quota-sets/{id}/defaults', 'GET', 'quotas', 'defaults'),
+    ('/os-availability-zone', 'GET', 'zones', 'index'),
+    ('/scheduler-stats/get_pools', 'GET', 'pools', 'index'),
+    ('/projects/{id}', 'GET', 'projects', 'show'),
+)
+
+
+def _mapper():
+    mapper = routes.Mapper()
+    for path, method, controller, action in ROUTES:
+        mapper.connect(f'/v3/{{project_id}}{path}', controller=controller,
+                       action=action, conditions={'method': [method]})
+    return mapper
+
+
+def _any_method_mapper():
+    mapper = routes.Mapper()
+    for path, _method, controller, action in ROUTES:
+        mapper.connect(f'/v3/{{project_id}}{path}', controller=controller,
+                       action=action)
+    return mapper
+
+
+def _reject_constant(name):
+    raise ValueError(f'{name} is not JSON')
+
+
+def body_of(req):
+    """The request's JSON body; 400 unless it is a JSON object."""
+    raw = req.body
+    if not raw.strip():
+        raise faults.HTTPError(400, 'Malformed request body: it is empty; '
+                                    'a JSON object is expected.')
+    try:
+        body = json.loads(raw.decode('utf-8'),
+                          parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise faults.HTTPError(400, 'Malformed request body: it is not '
+                                    'valid JSON.')
+    if not isinstance(body, dict):
+        raise faults.HTTPError(400, 'Malformed request body: a JSON object '
+                                    'is expected.')
+    return body
+
+
+class Response:
+    """What a controller action returns: a status and a JSON body."""
+
+    def __init__(self, body=None, status=200):
+        self.body = body
+        self.status = status
+
+
+class Router:
+    """The v3 API: dispatch to ``controllers`` by name."""
+
+    def __init__(self, controllers):
+        self.controllers = controllers
+        self.mapper = _mapper()
+        self.any_method = _any_method_mapper()
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        version = microversion.from_headers(req.headers)
+        req.environ[microversion.ENVIRON_KEY] = version
+        try:
+            response = self._dispatch(req)
+        except Exception as exc:
+            response = faults.from_exception(exc)
+        return microversion.stamp(response, version)
+
+    def _dispatch(self, req):
+        match = self.mapper.match(environ=req.environ)
+        if match is None:
+            if self.any_method.match(req.path_info) is not None:
+                raise faults.HTTPError(
+                    405, f'The method {req.method} is not allowed for this '
+                         f'resource.')
+            raise faults.HTTPError(404, 'The resource could not be found.')
+        ctx = req.environ[auth.CONTEXT_KEY]
+        project_id = match.pop('project_id')
+        if project_id != ctx.project_id and not ctx.is_admin:
+            raise faults.HTTPError(
+                403, f"Malformed request URL: URL's project_id "
+                     f"'{project_id}' doesn't match Context's project_id "
+                     f"'{ctx.project_id}'")
+        controller = self.controllers[match.pop('controller')]
+        action = getattr(controller, match.pop('action'))
+        if req.method in ('POST', 'PUT'):
+            match['body'] = body_of(req)
+        result = action(req, ctx, **match)
+        response = webob.Response(status=result.status,
+                                  content_type='application/json',
+                                  charset='utf-8')
+        if result.body is not None:
+            response.body = json.dumps(result.body).encode('utf-8')
+        return response

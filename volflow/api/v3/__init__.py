@@ -1,0 +1,1 @@
+"""The controllers of the v3 API, one module per resource."""

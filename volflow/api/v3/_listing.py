@@ -1,0 +1,80 @@
+"""Cinder's list parameters: ``limit``, ``marker``, ``sort``, filters.
+
+``sort`` is ``key[:dir][,key[:dir]...]`` (or the older ``sort_key`` and
+``sort_dir``); the default is ``created_at:desc`` as in Cinder. ``limit``
+is capped at ``[api] max_limit``. A bad value is refused with 400 naming
+it and the rule.
+"""
+
+import functools
+
+from volflow import exception
+
+SORT_KEYS = ('id', 'name', 'size', 'status', 'created_at', 'updated_at',
+             'availability_zone', 'volume_type', 'volume_id')
+
+
+def _limit(req, max_limit):
+    text = req.GET.get('limit')
+    if text is None:
+        return max_limit
+    if not text.strip().isdigit():
+        raise exception.InvalidInput(
+            reason=f"limit '{text}' must be an integer of at least 0")
+    return min(int(text), max_limit)
+
+
+def _sort_keys(req):
+    if 'sort' in req.GET:
+        pairs = []
+        for item in req.GET['sort'].split(','):
+            key, _sep, direction = item.strip().partition(':')
+            pairs.append((key.strip(), direction.strip() or 'desc'))
+    else:
+        keys = req.GET.get('sort_key', 'created_at').split(',')
+        dirs = req.GET.get('sort_dir', 'desc').split(',')
+        pairs = [(key.strip(), (dirs[i] if i < len(dirs) else dirs[-1])
+                  .strip()) for i, key in enumerate(keys)]
+    for key, direction in pairs:
+        if key not in SORT_KEYS:
+            raise exception.InvalidInput(
+                reason=f"sort key '{key}' must be one of "
+                       f"{', '.join(SORT_KEYS)}")
+        if direction.lower() not in ('asc', 'desc'):
+            raise exception.InvalidInput(
+                reason=f"sort direction '{direction}' must be asc or desc")
+    return [(key, direction.lower()) for key, direction in pairs]
+
+
+def _compare(pairs, left, right):
+    for key, direction in pairs:
+        a, b = left.get(key), right.get(key)
+        if a == b:
+            continue
+        if a is None or b is None:
+            order = -1 if a is None else 1
+        else:
+            a, b = (str(a), str(b)) if type(a) is not type(b) else (a, b)
+            order = -1 if a < b else 1
+        return order if direction == 'asc' else -order
+    return 0
+
+
+def page(req, records, max_limit, filters=()):
+    """Filter, sort and paginate ``records``; return ``(page, limit)``."""
+    limit = _limit(req, max_limit)
+    for field in filters:
+        if field in req.GET:
+            wanted = req.GET[field]
+            records = [r for r in records if str(r.get(field)) == wanted]
+    pairs = _sort_keys(req) + [('id', 'asc')]
+    records = sorted(records, key=functools.cmp_to_key(
+        functools.partial(_compare, pairs)))
+    marker = req.GET.get('marker')
+    if marker is not None:
+        ids = [record['id'] for record in records]
+        if marker not in ids:
+            raise exception.InvalidInput(
+                reason=f"marker '{marker}' could not be found")
+        records = records[ids.index(marker) + 1:]
+    return records[:limit], limit

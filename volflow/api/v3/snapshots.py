@@ -1,0 +1,62 @@
+"""``/v3/{project_id}/snapshots``: create, list, detail, show.
+
+A create snapshots an ``available`` volume through
+:meth:`volflow.volume.api.API.create_snapshot` (202, as Cinder answers).
+"""
+
+from volflow.api import router
+from volflow.api import schemas
+from volflow.api.v3 import _listing
+from volflow.api.v3 import volumes
+from volflow.api import views
+
+FILTERS = ('name', 'status', 'volume_id')
+
+
+class SnapshotController:
+
+    def __init__(self, volume_api, policy, conf):
+        self.api = volume_api
+        self.policy = policy
+        self.conf = conf
+
+    def create(self, req, ctx, body):
+        self.policy.authorize(ctx, 'volume:create_snapshot')
+        schemas.validate(schemas.SNAPSHOT_CREATE, body)
+        snapshot = body['snapshot']
+        created = self.api.create_snapshot(
+            ctx, snapshot['volume_id'],
+            name=snapshot.get('name', snapshot.get('display_name')),
+            description=snapshot.get('description',
+                                     snapshot.get('display_description')))
+        return router.Response(
+            {'snapshot': views.snapshot_detail(req, created)}, status=202)
+
+    def _visible(self, req, ctx):
+        self.policy.authorize(ctx, 'volume:get_all_snapshots')
+        snapshots = [s for s in self.api.get_all_snapshots(ctx)
+                     if s['project_id'] == ctx.project_id or (
+                         ctx.is_admin and volumes.is_true(
+                             req.GET.get('all_tenants', '')))]
+        return _listing.page(req, snapshots, self.conf.api.max_limit,
+                             FILTERS)
+
+    def index(self, req, ctx):
+        # Cinder's summary of a snapshot carries the same fields.
+        return self.detail(req, ctx)
+
+    def detail(self, req, ctx):
+        snapshots, limit = self._visible(req, ctx)
+        body = {'snapshots': [views.snapshot_detail(req, s)
+                              for s in snapshots]}
+        links = views.collection_links(req, 'snapshots', snapshots, limit)
+        if links:
+            body['snapshots_links'] = links
+        return router.Response(body)
+
+    def show(self, req, ctx, id):
+        snapshot = self.api.get_snapshot(ctx, id)
+        self.policy.authorize(ctx, 'volume:get_snapshot',
+                              {'project_id': snapshot['project_id']})
+        return router.Response(
+            {'snapshot': views.snapshot_detail(req, snapshot)})

@@ -1,0 +1,64 @@
+"""``api``: serve the Block Storage API v3 over HTTP.
+
+``volflow api [--bind-host H] [--bind-port P]`` (default ``[api]
+bind_host`` and ``bind_port``, 127.0.0.1:8776) runs the application of
+:mod:`volflow.api.app` in a cheroot server. In the embedded default the
+process runs the whole pipeline, so a volume created over HTTP ends
+``available`` as one created by ``volflow create`` does. SIGTERM finishes
+the requests in flight and exits 0.
+
+Like the other services it logs to stderr at INFO unless a log
+destination is configured, every line masked.
+"""
+
+import logging as std_logging
+
+from oslo_log import log as logging
+
+from volflow.api import app
+from volflow.api import server
+from volflow import exception
+from volflow import redaction
+
+LOG = logging.getLogger(__name__)
+
+
+def _setup_logging(conf):
+    root = std_logging.getLogger()
+    if all(isinstance(h, std_logging.NullHandler) for h in root.handlers):
+        conf.set_override('use_stderr', True)
+        logging.setup(conf, 'volflow', fix_eventlet=False)
+        if not (conf.debug or conf.verbose):
+            root.setLevel(std_logging.INFO)
+    redaction.install()
+
+
+def api(args, _api, _ctx, conf):
+    """Serve the API until SIGTERM or SIGINT."""
+    _setup_logging(conf)
+    host = args.bind_host or conf.api.bind_host
+    port = conf.api.bind_port if args.bind_port is None else args.bind_port
+    application = app.build(conf)
+    http = server.Server(application, host, port, conf.api.workers)
+    try:
+        http.prepare()
+    except OSError as exc:
+        raise exception.ConfigError(
+            reason=f'cannot listen on {host}:{port}: {exc.strerror or exc}')
+    return http.run()
+
+
+def add_parser(subparsers):
+    """Add ``api`` (it builds its own volume API)."""
+    parser = subparsers.add_parser(
+        'api', help='Serve the Block Storage API v3 over HTTP.',
+        description='Serve the Block Storage API v3 over HTTP, for '
+                    'python-openstackclient, openstacksdk and '
+                    'python-cinderclient.')
+    parser.add_argument('--bind-host', metavar='HOST',
+                        help='Address to listen on (default: [api] '
+                             'bind_host, 127.0.0.1).')
+    parser.add_argument('--bind-port', metavar='PORT', type=int,
+                        help='Port to listen on (default: [api] '
+                             'bind_port, 8776).')
+    parser.set_defaults(func=api, needs='nothing')
