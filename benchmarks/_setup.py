@@ -6,11 +6,15 @@ per measurement, and the in-process rpc, all through the public API.
 
 import concurrent.futures
 import tempfile
+import uuid
+
+import sqlalchemy as sa
 
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context
 from volflow.db import api as db_api
+from volflow.db.sqlalchemy import models
 from volflow import executor
 from volflow import flow_utils
 from volflow.flows.api import create_volume
@@ -90,11 +94,13 @@ class Env:
         flow_utils.run_engine(engine)
 
     def fill(self, count):
-        """Put ``count`` available volumes in the database."""
+        """Put ``count`` available volumes in the database, in bulk."""
         vtype = self.db.volume_type_get_by_name(CTX, CONF.default_volume_type)
-        for n in range(count):
-            self.db.volume_create(CTX, {
-                'name': f'filler-{n}', 'size': 1, 'status': 'available',
-                'project_id': CTX.project_id, 'user_id': CTX.user_id,
-                'volume_type_id': vtype['id'], 'host': BACKEND,
-                'availability_zone': CONF.storage_availability_zone})
+        rows = [{'id': str(uuid.uuid4()), 'name': f'filler-{n}', 'size': 1,
+                 'status': 'available', 'project_id': CTX.project_id,
+                 'user_id': CTX.user_id, 'volume_type_id': vtype['id'],
+                 'host': BACKEND,
+                 'availability_zone': CONF.storage_availability_zone}
+                for n in range(count)]
+        with self.db.engine.begin() as conn:
+            conn.execute(sa.insert(models.Volume), rows)
