@@ -11,24 +11,12 @@ Like the other services it logs to stderr at INFO unless a log
 destination is configured, every line masked.
 """
 
-import logging as std_logging
-
 from oslo_log import log as logging
 
+from volflow.cmd import _util
 from volflow import exception
-from volflow import redaction
 
 LOG = logging.getLogger(__name__)
-
-
-def _setup_logging(conf):
-    root = std_logging.getLogger()
-    if all(isinstance(h, std_logging.NullHandler) for h in root.handlers):
-        conf.set_override('use_stderr', True)
-        logging.setup(conf, 'volflow', fix_eventlet=False)
-        if not (conf.debug or conf.verbose):
-            root.setLevel(std_logging.INFO)
-    redaction.install()
 
 
 def api(args, _api, _ctx, conf):
@@ -38,7 +26,7 @@ def api(args, _api, _ctx, conf):
     # a quarter of a second at start otherwise.
     from volflow.api import app
     from volflow.api import server
-    _setup_logging(conf)
+    _util.service_logging(conf, LOG)
     host = args.bind_host or conf.api.bind_host
     port = conf.api.bind_port if args.bind_port is None else args.bind_port
     application = app.build(conf)

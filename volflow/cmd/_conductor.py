@@ -14,15 +14,14 @@ another conductor to resume at once. A second signal exits at once
 """
 
 import argparse
-import logging as std_logging
 import os
 import signal
 import socket
 
 from oslo_log import log as logging
 
+from volflow.cmd import _util
 from volflow import exception
-from volflow import redaction
 from volflow.volume import backends as volume_backends
 
 LOG = logging.getLogger(__name__)
@@ -45,15 +44,6 @@ def _backends(names, conf):
     return names
 
 
-def _setup_logging(conf):
-    root = std_logging.getLogger()
-    if all(isinstance(h, std_logging.NullHandler) for h in root.handlers):
-        conf.set_override('use_stderr', True)
-        logging.setup(conf, 'volflow', fix_eventlet=False)
-    redaction.install()
-    conf.log_opt_values(LOG, std_logging.DEBUG)
-
-
 def conductor(args, api, ctx, conf):
     """Run a conductor until SIGTERM or SIGINT; return 0."""
     if not conf.taskflow.jobboard_enabled:
@@ -61,7 +51,7 @@ def conductor(args, api, ctx, conf):
             reason='"conductor" runs the jobs of the jobboard: set '
                    '[taskflow] jobboard_enabled = true and the '
                    'jobboard_backend_* options')
-    _setup_logging(conf)
+    _util.service_logging(conf, LOG)
     # Imported here: only a conductor needs taskflow's jobboard and
     # persistence backends, and every command imports this module.
     from volflow import conductor as volflow_conductor

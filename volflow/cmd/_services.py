@@ -11,26 +11,14 @@ the configuration is logged at DEBUG with secrets masked, as OpenStack
 services do.
 """
 
-import logging as std_logging
-
 from oslo_log import log as logging
 
+from volflow.cmd import _util
 from volflow import exception
-from volflow import redaction
 from volflow import rpc
 from volflow import service
 
 LOG = logging.getLogger(__name__)
-
-
-def _setup_logging(conf):
-    """Log to stderr unless asked for somewhere else; mask secrets."""
-    root = std_logging.getLogger()
-    if all(isinstance(h, std_logging.NullHandler) for h in root.handlers):
-        conf.set_override('use_stderr', True)
-        logging.setup(conf, 'volflow', fix_eventlet=False)
-    redaction.install()
-    conf.log_opt_values(LOG, std_logging.DEBUG)
 
 
 def _require_transport(conf, command):
@@ -44,14 +32,14 @@ def _require_transport(conf, command):
 def scheduler(args, api, ctx, conf):
     """Run the scheduler service until SIGTERM or SIGINT."""
     _require_transport(conf, 'scheduler')
-    _setup_logging(conf)
+    _util.service_logging(conf, LOG)
     return service.scheduler_service(conf).run()
 
 
 def volume(args, api, ctx, conf):
     """Run the volume service of one backend until SIGTERM or SIGINT."""
     _require_transport(conf, 'volume')
-    _setup_logging(conf)
+    _util.service_logging(conf, LOG)
     return service.volume_service(args.backend, conf).run()
 
 

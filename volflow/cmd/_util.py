@@ -1,8 +1,12 @@
 """Small helpers of the command line: KEY=VALUE pairs, stderr lines."""
 
+import logging as std_logging
 import sys
 
+from oslo_log import log as logging
+
 from volflow import exception
+from volflow import redaction
 
 PROG = 'volflow'
 
@@ -49,3 +53,19 @@ def note(message):
     """Write one line on stderr."""
     sys.stderr.write(f'{message}\n')
     sys.stderr.flush()
+
+
+def service_logging(conf, logger):
+    """Log a long-running service: to stderr at INFO unless configured.
+
+    The command line logs nowhere by default; a service says what it does.
+    Every line is masked; the option values are logged at DEBUG.
+    """
+    root = std_logging.getLogger()
+    if all(isinstance(h, std_logging.NullHandler) for h in root.handlers):
+        conf.set_override('use_stderr', True)
+        logging.setup(conf, 'volflow', fix_eventlet=False)
+        if not (conf.debug or conf.verbose):
+            root.setLevel(std_logging.INFO)
+    redaction.install()
+    conf.log_opt_values(logger, std_logging.DEBUG)
