@@ -10,7 +10,7 @@ import tempfile
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context
-from volflow.db import api as db_api
+from volflow import db as volflow_db
 from volflow import executor
 from volflow import flow_utils
 from volflow.flows.api import create_volume
@@ -55,7 +55,7 @@ class Env:
 
     def close(self):
         local.reset()
-        db_api.reset_apis()
+        volflow_db.reset_apis()
         executor.shutdown()
         for name, _value, group in self._overrides:
             CONF.clear_override(name, group=group)

@@ -26,7 +26,7 @@ from tests import invariants
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
-from volflow.db import api as db_api_module
+from volflow import db as volflow_db
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows.api import create_volume as api_flow
@@ -51,7 +51,7 @@ class _Crash(BaseException):
 def _forget():
     assert local.wait_idle(TIMEOUT)
     local.reset()
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
     persistence.reset()
     _impl_test.reset()
 
