@@ -11,8 +11,8 @@ from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context
 from volflow import db as volflow_db
+from volflow import engines
 from volflow import executor
-from volflow import flow_utils
 from volflow.flows.api import create_volume
 from volflow.rpc import local
 from volflow.volume import api as volume_api
@@ -87,7 +87,7 @@ class Env:
         engine = create_volume.get_flow(
             self.db, self.api.image_service, backends.availability_zones(),
             store)
-        flow_utils.run_engine(engine)
+        engines.run_engine(engine)
 
     def fill(self, count):
         """Put ``count`` available volumes in the database."""
