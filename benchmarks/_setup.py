@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context
-from volflow.db import api as db_api
+from volflow import db as volflow_db
 from volflow.db.sqlalchemy import models
+from volflow import engines
 from volflow import executor
-from volflow import flow_utils
 from volflow.flows.api import create_volume
 from volflow.rpc import local
 from volflow.volume import api as volume_api
@@ -59,7 +59,7 @@ class Env:
 
     def close(self):
         local.reset()
-        db_api.reset_apis()
+        volflow_db.reset_apis()
         executor.shutdown()
         for name, _value, group in self._overrides:
             CONF.clear_override(name, group=group)
@@ -91,7 +91,7 @@ class Env:
         engine = create_volume.get_flow(
             self.db, self.api.image_service, backends.availability_zones(),
             store)
-        flow_utils.run_engine(engine)
+        engines.run_engine(engine)
 
     def fill(self, count):
         """Put ``count`` available volumes in the database, in bulk."""

@@ -10,7 +10,7 @@ from tests.fixtures import postgres
 from tests.fixtures import rabbitmq
 from tests.fixtures import redis as redis_fixture
 from volflow import conf as volflow_conf
-from volflow.rpc import notifier
+from volflow import notifier
 
 
 def in_ci():

@@ -124,7 +124,7 @@ class VolumeRpc(rpcapis.UnusedVolumeRpc):
         self.quota = quota.QuotaEngine(db_api, conf)
 
     def delete_volume(self, ctxt, volume):
-        volume_api.finish_delete(self.db, self.quota, ctxt, volume)
+        quota.finish_delete(self.db, self.quota, ctxt, volume)
 
     def create_snapshot(self, ctxt, volume, snapshot):
         """Nothing to copy: the world's volumes have no data."""

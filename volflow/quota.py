@@ -156,3 +156,10 @@ def over_quota_error(exc, deltas):
             return exception.SnapshotLimitExceeded(allowed=quotas[name],
                                                    name=name)
     return exc
+
+
+def finish_delete(db_api, quota_engine, context, volume):
+    """Give back a deleted volume's quota and remove its row."""
+    quota_engine.release(context, volume['project_id'], type_resources(
+        volume['volume_type'], volumes=1, gigabytes=volume['size']))
+    db_api.volume_destroy(context, volume['id'])

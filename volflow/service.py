@@ -33,7 +33,6 @@ Log lines carry no broker password: the transport URL is shown masked and
 every handler masks URL credentials and ``password=`` style values.
 """
 
-import importlib
 import os
 import signal
 import socket
@@ -42,10 +41,8 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from volflow import context as volflow_context
 from volflow import db
-from volflow.flows import common
-from volflow.image import fake as fake_image
+from volflow import recovery
 from volflow import redaction
 from volflow.rpc import local
 from volflow.rpc import messaging
@@ -53,6 +50,7 @@ from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager as scheduler_manager
 from volflow.volume import backends
 from volflow.volume import manager as volume_manager
+from volflow import wiring
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -151,11 +149,6 @@ class Service:
         return 0
 
 
-def _image_service(db_api, conf):
-    return fake_image.FakeImageService(
-        db_api, os.path.join(conf.state_path, 'images'))
-
-
 def scheduler_service(conf=None, transport=None):
     """The scheduler service: the filter scheduler behind an rpc server."""
     conf = conf or CONF
@@ -181,7 +174,7 @@ def volume_service(backend_name, conf=None, transport=None):
     db_api = db.get_api(conf=conf)
     manager = volume_manager.VolumeManager(
         backend_name, db_api, local.get_driver(backend_name, conf),
-        _image_service(db_api, conf), messaging.SchedulerAPI(transport),
+        wiring.image_service(db_api, conf), messaging.SchedulerAPI(transport),
         conf=conf)
     return Service(f'volume service of backend {backend_name}',
                    messaging.TOPIC_VOLUME,
@@ -190,47 +183,16 @@ def volume_service(backend_name, conf=None, transport=None):
                    on_start=lambda: recover_backend(manager))
 
 
-def _persistence():
-    """``volflow.persistence`` when it can resume flows, else None."""
-    try:
-        module = importlib.import_module('volflow.persistence')
-    except ImportError:
-        return None
-    return module if hasattr(module, 'resume_backend') else None
-
-
 def recover_backend(manager):
     """Take over the volumes a previous run left ``creating`` here.
 
-    ``volflow.persistence.resume_backend`` resumes the interrupted flows
-    it recorded and errors out the rest. Without it, every such volume is
-    handled as Cinder's ``init_host`` does: the driver deletes whatever
-    it may have written (deleting is idempotent) and the volume is set
-    ``error`` with the reason and no host; its quota stays counted until
-    it is deleted, like every ``error`` volume.
+    :func:`volflow.recovery.resume_backend` resumes the interrupted flows
+    it recorded; every other such volume is handled as Cinder's
+    ``init_host`` does: the driver deletes whatever it may have written
+    (deleting is idempotent) and the volume is set ``error`` with the
+    reason and no host; its quota stays counted until it is deleted,
+    like every ``error`` volume.
 
     :returns: the ids of the volumes taken over.
     """
-    persistence = _persistence()
-    if persistence is not None:
-        return persistence.resume_backend(manager)
-    admin = volflow_context.get_admin_context()
-    name = manager.backend_name
-    stuck = [v for v in manager.db.volume_get_all(admin,
-                                                  {'status': 'creating'})
-             if v['host'] and backends.backend_of_host(v['host']) == name]
-    for volume in stuck:
-        LOG.warning('Volume %(id)s was left creating on backend '
-                    '%(backend)s by a previous run of its volume service; '
-                    'setting it to error.', {'id': volume['id'],
-                                             'backend': name})
-        try:
-            manager.driver.delete_volume(volume)
-        except Exception:
-            LOG.exception('Volume %s: could not delete what the '
-                          'interrupted creation wrote.', volume['id'])
-        common.error_out(
-            manager.db, admin, volume['id'],
-            f"the volume service of backend '{name}' stopped while "
-            f"creating the volume", host=None)
-    return [v['id'] for v in stuck]
+    return recovery.resume_backend(manager)

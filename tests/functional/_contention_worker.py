@@ -28,7 +28,7 @@ from tests import rpcapis
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow import db
-from volflow.db import api as db_api_module
+from volflow import db as volflow_db
 from volflow import exception
 from volflow.image import fake as fake_image
 from volflow.volume import api as volume_api
@@ -88,7 +88,7 @@ def main(argv):
         sys.stdin.readline()
         outcome = create_at_once(api, ctx, count)
     print(json.dumps(outcome), flush=True)
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
     return 0
 
 

@@ -24,7 +24,7 @@ made to fail, as MODE says:
     the task raises, and the process is killed when taskflow starts
     reverting it: the flow is recorded half reverted.
 
-The failure is injected here, from outside - ``flow_utils.run_engine`` is
+The failure is injected here, from outside - ``engines.run_engine`` is
 wrapped to register a taskflow listener, or the task class's ``execute``
 is wrapped - so that volflow carries no test hooks.
 """
@@ -39,6 +39,7 @@ from taskflow import states
 
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
+from volflow import engines
 from volflow import flow_utils
 from volflow.flows.api import create_volume as api_flow
 from volflow.flows.manager import create_volume as manager_flow
@@ -68,13 +69,13 @@ def _kill_when(state, task):
         if details['task_name'].split(';')[0].endswith(f'.{task}'):
             _die()
 
-    run_engine = flow_utils.run_engine
+    run_engine = engines.run_engine
 
     def listened(engine, logger=None):
         engine.atom_notifier.register(state, listener)
         return run_engine(engine, logger=logger)
 
-    flow_utils.run_engine = listened
+    engines.run_engine = listened
 
 
 def _wrap_execute(cls, mode):

@@ -32,7 +32,7 @@ from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
 from volflow import db
-from volflow.db import api as db_api_module
+from volflow import db as volflow_db
 from volflow import quota
 from volflow.rpc import local
 from volflow.volume import api as volume_api
@@ -59,9 +59,9 @@ def override(conf_override):
 @pytest.fixture
 def conf(override, tmp_path):
     override('state_path', str(tmp_path / 'state'))
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
     yield volflow_conf.CONF
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
 
 
 def _fresh_url(request, kind):

@@ -25,7 +25,7 @@ from tests import invariants
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
-from volflow.db import api as db_api
+from volflow import db as volflow_db
 from volflow.rpc import local
 from volflow.volume import api as volume_api
 
@@ -43,7 +43,7 @@ DATABASES = ['memory', pytest.param('sqlite', marks=pytest.mark.skipif(
 def _forget_everything():
     assert local.wait_idle(TIMEOUT), 'flows still running'
     local.reset()
-    db_api.reset_apis()
+    volflow_db.reset_apis()
     _impl_test.reset()
 
 

@@ -32,7 +32,7 @@ from tests import fuzz_world as world
 from tests import invariants
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
-from volflow.db import api as db_api_module
+from volflow import db as volflow_db
 from volflow.db.sqlalchemy import api as sql_api
 from volflow import exception
 from volflow.rpc import local
@@ -306,11 +306,11 @@ def pipeline(tmp_path):
     conf.set_override('connection', f'sqlite:///{tmp_path}/v.sqlite',
                       group='database')
     local.reset()
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
     yield volume_api.API()
     assert local.wait_idle(60)
     local.reset()
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
     conf.clear_override('connection', group='database')
     conf.clear_override('state_path')
 

@@ -8,6 +8,7 @@ from taskflow.engines.action_engine import engine as action_engine
 from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
 
+from volflow import engines
 from volflow import exception
 from volflow import executor
 from volflow import flow_utils
@@ -46,8 +47,8 @@ class OverQuota(flow_utils.VolflowTask):
 def _run(conf, *tasks):
     flow = linear_flow.Flow('test_flow')
     flow.add(*tasks)
-    engine = flow_utils.load_engine(flow, {}, conf=conf)
-    flow_utils.run_engine(engine, logger=logging.getLogger(LOGGER))
+    engine = engines.load_engine(flow, {}, conf=conf)
+    engines.run_engine(engine, logger=logging.getLogger(LOGGER))
     return engine
 
 
@@ -72,7 +73,7 @@ def test_task_names_are_stable():
 
 def test_load_engine_is_loaded_not_run(conf):
     flow = linear_flow.Flow('f').add(Crash())
-    engine = flow_utils.load_engine(flow, {'credentials': {}}, conf=conf)
+    engine = engines.load_engine(flow, {'credentials': {}}, conf=conf)
     assert isinstance(engine, action_engine.SerialActionEngine)
     assert engine.storage.get_flow_state() == 'PENDING'
 
@@ -80,13 +81,13 @@ def test_load_engine_is_loaded_not_run(conf):
 def test_parallel_engine_shares_the_process_executor(conf, conf_override):
     conf_override('engine', 'parallel', group='taskflow')
     flow = linear_flow.Flow('f').add(Credentials())
-    first = flow_utils.load_engine(flow, {}, conf=conf)
-    second = flow_utils.load_engine(linear_flow.Flow('g').add(Credentials()),
-                                    {}, conf=conf)
+    first = engines.load_engine(flow, {}, conf=conf)
+    second = engines.load_engine(linear_flow.Flow('g').add(Credentials()),
+                                 {}, conf=conf)
     assert isinstance(first, action_engine.ParallelActionEngine)
     assert first.options['executor'] is executor.get_executor()
     assert second.options['executor'] is first.options['executor']
-    flow_utils.run_engine(first)
+    engines.run_engine(first)
     assert first.storage.fetch('credentials')['user'] == 'admin'
 
 
@@ -96,9 +97,9 @@ def test_run_engine_reraises_the_first_of_several_failures(conf,
     flow = unordered_flow.Flow('two').add(
         Crash('a', inject={'credentials': {}}),
         Crash('b', inject={'credentials': {}}))
-    engine = flow_utils.load_engine(flow, {}, conf=conf)
+    engine = engines.load_engine(flow, {}, conf=conf)
     with pytest.raises(RuntimeError, match='disk on fire'):
-        flow_utils.run_engine(engine)
+        engines.run_engine(engine)
 
 
 # DynamicLogListener -------------------------------------------------------
@@ -195,8 +196,8 @@ def test_revert_and_flow_failure_are_warnings(conf, log):
 
 def test_oslo_log_adapter_logs_through_its_logger(conf, log):
     flow = linear_flow.Flow('adapted').add(Credentials())
-    engine = flow_utils.load_engine(flow, {}, conf=conf)
-    flow_utils.run_engine(engine, logger=oslo_logging.getLogger(LOGGER))
+    engine = engines.load_engine(flow, {}, conf=conf)
+    engines.run_engine(engine, logger=oslo_logging.getLogger(LOGGER))
     assert any("Flow 'adapted'" in r.getMessage() for r in _records(log))
 
 

@@ -18,6 +18,7 @@ import pytest
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
+from volflow import engines
 from volflow import exception
 from volflow import flow_utils
 from volflow import opts
@@ -79,8 +80,8 @@ def log(caplog):
 
 def _run(conf, *tasks):
     flow = linear_flow.Flow('secret_flow').add(*tasks)
-    engine = flow_utils.load_engine(flow, {}, conf=conf)
-    flow_utils.run_engine(engine, logger=logging.getLogger(LOGGER))
+    engine = engines.load_engine(flow, {}, conf=conf)
+    engines.run_engine(engine, logger=logging.getLogger(LOGGER))
 
 
 def _text(caplog):

@@ -3,7 +3,7 @@
 A crash is simulated by a task raising a ``BaseException`` taskflow does
 not catch: the run stops where it is, recorded as it was (the task
 ``RUNNING``), and the engine is dropped, as a dead process drops it. Then
-:func:`volflow.persistence.resume_all` must finish or revert the flow.
+:func:`volflow.recovery.resume_all` must finish or revert the flow.
 Each test runs on the in-memory database (memory backend), on a SQLite
 file and on PostgreSQL (taskflow's SQL backend, values through JSON).
 """
@@ -26,16 +26,16 @@ from tests import invariants
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
-from volflow.db import api as db_api_module
+from volflow import db as volflow_db
+from volflow import engines
 from volflow import exception
-from volflow import flow_utils
 from volflow.flows.api import create_volume as api_flow
 from volflow.flows import factories
 from volflow.flows.manager import create_volume as manager_flow
 from volflow.flows.scheduler import create_volume as scheduler_flow
 from volflow import persistence
-from volflow.persistence import _resume
 from volflow import quota
+from volflow import recovery
 from volflow.rpc import local
 from volflow.volume import api as volume_api
 from volflow.volume import backends
@@ -51,7 +51,7 @@ class _Crash(BaseException):
 def _forget():
     assert local.wait_idle(TIMEOUT)
     local.reset()
-    db_api_module.reset_apis()
+    volflow_db.reset_apis()
     persistence.reset()
     _impl_test.reset()
 
@@ -115,7 +115,7 @@ class World:
             patch.setattr(task_class, 'execute', _with_signature(
                 task_class.execute, crash))
             with pytest.raises(_Crash):
-                flow_utils.run_engine(engine, logger=LOG)
+                engines.run_engine(engine, logger=LOG)
         del engine
         gc.collect()  # the dead process's claim goes with its engine
         return volume_id
@@ -143,13 +143,13 @@ def _with_signature(original, replacement):
 def test_resume_finishes_an_interrupted_create(world, monkeypatch,
                                                task_class):
     volume_id = world.crash_at(task_class, monkeypatch)
-    summary = persistence.resume_all(world.conf)
+    summary = recovery.resume_all(world.conf)
     assert [(f['kind'], f['outcome'], f['volume_id'])
             for f in summary['flows']] == [('api', 'finished', volume_id)]
     volume = world.api.wait(world.ctx, volume_id, TIMEOUT)
     assert volume['status'] == 'available'
     world.check()
-    assert persistence.resume_all(world.conf)['flows'] == []
+    assert recovery.resume_all(world.conf)['flows'] == []
 
 
 def test_a_reservation_expired_before_the_commit_reverts(world,
@@ -158,7 +158,7 @@ def test_a_reservation_expired_before_the_commit_reverts(world,
     admin = volflow_context.get_admin_context()
     far = quota.timeutils.utcnow() + quota.datetime.timedelta(days=30)
     assert world.db.reservation_expire(admin, far) > 0
-    summary = persistence.resume_all(world.conf)
+    summary = recovery.resume_all(world.conf)
     assert [f['outcome'] for f in summary['flows']] == ['reverted']
     with pytest.raises(exception.VolumeNotFound):
         world.db.volume_get(admin, volume_id)
@@ -172,19 +172,19 @@ def test_a_flow_that_cannot_be_rebuilt_is_given_up(world, monkeypatch):
         raise RuntimeError('no such flow')
 
     monkeypatch.setattr(factories, 'api_flow', broken)
-    summary = persistence.resume_all(world.conf)
+    summary = recovery.resume_all(world.conf)
     assert [f['outcome'] for f in summary['flows']] == ['abandoned']
     # Its quota was never committed: the row goes, the reservation too.
     assert world.volumes() == []
     world.check()
-    assert persistence.resume_all(world.conf)['flows'] == []
+    assert recovery.resume_all(world.conf)['flows'] == []
 
 
 def test_a_flow_running_elsewhere_is_left_alone(world):
     engine = world.engine()
-    summary = persistence.resume_all(world.conf)
+    summary = recovery.resume_all(world.conf)
     assert [f['outcome'] for f in summary['flows']] == ['busy']
-    assert flow_utils.run_engine(engine, logger=LOG)
+    assert engines.run_engine(engine, logger=LOG)
     world.check()
 
 
@@ -197,7 +197,7 @@ def test_a_duplicate_request_runs_once(world):
     engine = scheduler_flow.get_flow(
         world.ctx, world.db, manager.driver, volume=volume,
         conf=world.conf, engine='serial')
-    assert not flow_utils.run_engine(engine, logger=LOG)
+    assert not engines.run_engine(engine, logger=LOG)
     assert world.db.volume_get(world.ctx, volume['id']) == volume
 
 
@@ -217,11 +217,11 @@ def test_a_claim_a_dead_process_left_unrecorded_drops_no_request(world):
         f'{socket.gethostname()}:{dead.pid}:deadbeef',
         quota.timeutils.utcnow() + quota.datetime.timedelta(hours=1))
     engine = world.engine(volume_uuid=volume_id)
-    assert flow_utils.run_engine(engine, logger=LOG)
+    assert engines.run_engine(engine, logger=LOG)
     assert world.api.wait(world.ctx, volume_id,
                           TIMEOUT)['status'] == 'available'
     world.check()
-    assert persistence.resume_all(world.conf)['flows'] == []
+    assert recovery.resume_all(world.conf)['flows'] == []
 
 
 def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
@@ -232,7 +232,7 @@ def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
     assert 'context' not in meta['store']
     assert isinstance(persistence.stored_context(engine.storage.flow_meta),
                       volflow_context.RequestContext)
-    assert flow_utils.run_engine(engine, logger=LOG)
+    assert engines.run_engine(engine, logger=LOG)
     world.check()
 
 
@@ -241,11 +241,11 @@ def test_finished_records_are_removed_after_retention(world, conf_override):
                    TIMEOUT)
     world.check()
     backend = persistence.get_backend(world.db, world.conf)
-    assert len(_resume._details(backend)) == 3  # api, scheduler, manager
-    assert persistence.resume_all(world.conf)['removed_logbooks'] == 0
+    assert len(persistence.details(backend)) == 3  # api, scheduler, manager
+    assert recovery.resume_all(world.conf)['removed_logbooks'] == 0
     conf_override('logbook_retention', 0, group='taskflow')
-    assert persistence.resume_all(world.conf)['removed_logbooks'] == 3
-    assert _resume._details(backend) == []
+    assert recovery.resume_all(world.conf)['removed_logbooks'] == 3
+    assert persistence.details(backend) == []
 
 
 def test_persistence_can_be_turned_off(world, conf_override):
@@ -254,7 +254,7 @@ def test_persistence_can_be_turned_off(world, conf_override):
                    TIMEOUT)
     world.check()
     backend = persistence.get_backend(world.db, world.conf)
-    assert _resume._details(backend) == []
+    assert persistence.details(backend) == []
 
 
 def test_the_entry_task_takes_over_no_row_it_did_not_make(world):
@@ -269,7 +269,7 @@ def test_the_entry_task_takes_over_no_row_it_did_not_make(world):
         engine = world.engine()
         engine.storage.inject({'volume_uuid': volume_id}, transient=True)
         with pytest.raises(exception.InvalidVolume, match='already exists'):
-            flow_utils.run_engine(engine, logger=LOG)
+            engines.run_engine(engine, logger=LOG)
     assert world.db.volume_get(admin, other['id']) == other
     assert world.db.volume_get(admin, mine['id']) == mine
     assert world.db.reservation_get_all(admin) == []
@@ -302,9 +302,9 @@ def test_an_exhausted_retry_reverts_the_outer_quota_task(
              'optional_args': {'is_quota_committed': False}}
     options = {} if defer_reverts is None else {
         'defer_reverts': defer_reverts}
-    engine = flow_utils.load_engine(flow, store, conf=world.conf, **options)
+    engine = engines.load_engine(flow, store, conf=world.conf, **options)
     with pytest.raises(RuntimeError, match='always'):
-        flow_utils.run_engine(engine, logger=LOG)
+        engines.run_engine(engine, logger=LOG)
     admin = volflow_context.get_admin_context()
     # volumes, gigabytes and their __DEFAULT__ copies
     assert len(world.db.reservation_get_all(admin)) == outstanding
@@ -332,12 +332,12 @@ def test_a_volume_service_resumes_its_backend(world, monkeypatch):
     manager = local.get_rpcapis(
         world.db, world.api.image_service,
         world.conf)[1]._services.volume_manager('local')
-    taken = persistence.resume_backend(manager)
+    taken = recovery.resume_backend(manager)
     assert sorted(taken) == sorted([volume['id'], stray['id']])
     assert world.db.volume_get(admin, volume['id'])['status'] == 'available'
     assert world.db.volume_get(admin, stray['id'])['status'] == 'error'
     assert local.wait_idle(TIMEOUT)
-    assert persistence.resume_backend(manager) == []
+    assert recovery.resume_backend(manager) == []
 
 
 # Failing for good -----------------------------------------------------------
@@ -373,7 +373,7 @@ def test_a_create_failing_for_good_stays_error_and_counted(
                               volume_type=volume_type)
     world.api.wait(world.ctx, volume['id'], TIMEOUT)
     assert local.wait_idle(TIMEOUT)
-    assert persistence.resume_all(world.conf)['flows'] == []
+    assert recovery.resume_all(world.conf)['flows'] == []
     volume = world.db.volume_get(world.ctx, volume['id'])
     assert volume['status'] == 'error'
     assert reason in volume['reason']

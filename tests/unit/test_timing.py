@@ -4,7 +4,7 @@ from taskflow.patterns import linear_flow
 from taskflow import task
 
 from volflow import conf
-from volflow import flow_utils
+from volflow import engines
 from volflow import timing
 
 
@@ -20,7 +20,7 @@ def test_timings_cover_every_task_and_the_flow():
         for _ in range(2):
             flow = linear_flow.Flow('timed')
             flow.add(_Sleep('first'), _Sleep('second'))
-            flow_utils.run_engine(flow_utils.load_engine(flow, {}))
+            engines.run_engine(engines.load_engine(flow, {}))
     finally:
         timing.disable()
     rows = {name: count for _kind, name, count, _mean, _max

@@ -1,6 +1,6 @@
 """``resume``: finish or revert the flows a crash left unfinished.
 
-Runs :func:`volflow.persistence.resume_all` - every recorded flow that is
+Runs :func:`volflow.recovery.resume_all` - every recorded flow that is
 neither finished nor reverted, and not running in another live process,
 is finished or reverted; expired quota reservations are rolled back; old
 records are removed - then waits for the flows the resumed ones handed
@@ -15,8 +15,9 @@ from volflow.cmd import _output
 from volflow import context as volflow_context
 from volflow import db
 from volflow import exception
-from volflow import persistence
-from volflow import rpc
+from volflow import recovery
+from volflow.rpc import local
+from volflow import transport
 
 
 def _status(db_api, volume_id):
@@ -40,9 +41,9 @@ def _table(summary):
 def resume(args, api, ctx, conf):
     """Resume every unfinished flow; show what became of each volume."""
     db_api = db.get_api(conf=conf)
-    summary = persistence.resume_all(conf, db_api)
-    if rpc.transport_url(conf) is None and not conf.taskflow.jobboard_enabled:
-        from volflow.rpc import local
+    summary = recovery.resume_all(conf, db_api)
+    if (transport.transport_url(conf) is None and
+            not conf.taskflow.jobboard_enabled):
         local.wait_idle(conf.create_timeout)
     for flow in summary['flows']:
         flow['status'] = _status(db_api, flow['volume_id'])

@@ -15,14 +15,14 @@ from oslo_log import log as logging
 
 from volflow.cmd import _util
 from volflow import exception
-from volflow import rpc
 from volflow import service
+from volflow import transport
 
 LOG = logging.getLogger(__name__)
 
 
 def _require_transport(conf, command):
-    if rpc.transport_url(conf) is None:
+    if transport.transport_url(conf) is None:
         raise exception.ConfigError(
             reason=f'"{command}" is a service listening on a message '
                    f'broker: set [DEFAULT] transport_url (for example '

@@ -17,7 +17,7 @@ from taskflow import exceptions as taskflow_exceptions
 from taskflow import states
 
 from volflow.conductor import _claims
-from volflow import flow_utils
+from volflow import engines
 from volflow.flows import common
 from volflow.flows import jobs
 from volflow.rpc import jobboard
@@ -158,7 +158,7 @@ class JobRun:
         try:
             with _claims.ClaimListener(engine, self), \
                     jobboard.running(self):
-                flow_utils.run_engine(engine, logger=LOG)
+                engines.run_engine(engine, logger=LOG)
         except (taskflow_exceptions.StorageFailure,
                 taskflow_exceptions.JobFailure):
             LOG.warning('Job %(job)s: %(step)s failed on the database or '

@@ -22,8 +22,10 @@ delta to ``in_use``; a rollback takes it back.
 """
 
 import abc
-import threading
 import uuid
+
+from volflow import context as volflow_context
+from volflow import exception
 
 #: Fields of a volume as the API and the command line show it.
 VOLUME_FIELDS = ('id', 'name', 'description', 'size', 'status', 'project_id',
@@ -41,9 +43,6 @@ VOLUME_TYPE_FIELDS = ('id', 'name', 'extra_specs')
 
 #: The volume type every database has (Cinder's built-in default type).
 DEFAULT_VOLUME_TYPE = '__DEFAULT__'
-
-_APIS = {}
-_APIS_LOCK = threading.Lock()
 
 
 class API(metaclass=abc.ABCMeta):
@@ -262,8 +261,6 @@ class API(metaclass=abc.ABCMeta):
         (:class:`~volflow.exception.VolumeTypeDefaultMisconfiguredError`), not
         something to create.
         """
-        from volflow import context as volflow_context
-        from volflow import exception
         ctx = volflow_context.get_admin_context()
         try:
             self.volume_type_get_by_name(ctx, DEFAULT_VOLUME_TYPE)
@@ -303,53 +300,11 @@ def claim_fits(volume, backend, capacity_gb, allocated_gb):
     ``allocated_gb``: what the other volumes on ``backend`` hold.
     Implementations call this inside their atomic section.
     """
-    from volflow import exception
     free = capacity_gb - allocated_gb
     if volume['size'] > free:
         raise exception.CapacityClaimFailed(
             backend=backend, volume_id=volume['id'],
             size=volume['size'], free=f'{max(free, 0):g}')
-
-
-def _default_connection(conf):
-    return f"sqlite:///{conf.state_path}/volflow.sqlite"
-
-
-def get_api(connection=None, conf=None):
-    """Return the database API for ``connection``, one per process and URL.
-
-    ``'memory://'`` gives the in-memory fake; any other value is a
-    SQLAlchemy URL. ``None`` reads ``[database] connection`` and falls back
-    to the SQLite file under ``state_path``. The schema is created and the
-    default data seeded on first use.
-    """
-    if conf is None:
-        from volflow import conf as volflow_conf  # registers the options
-        conf = volflow_conf.CONF
-    if connection is None:
-        connection = conf.database.connection or _default_connection(conf)
-    with _APIS_LOCK:
-        api = _APIS.get(connection)
-        if api is None:
-            if connection.startswith('memory://'):
-                from volflow.db import fake
-                api = fake.FakeAPI()
-            else:
-                from volflow.db.sqlalchemy import api as sql_api
-                api = sql_api.SQLAPI(connection)
-            api.seed()
-            _APIS[connection] = api
-        return api
-
-
-def reset_apis():
-    """Forget the cached APIs (tests that switch databases)."""
-    with _APIS_LOCK:
-        for api in _APIS.values():
-            dispose = getattr(api, 'dispose', None)
-            if dispose is not None:
-                dispose()
-        _APIS.clear()
 
 
 def check_expected(kind, record_id, record, expected):
@@ -358,7 +313,6 @@ def check_expected(kind, record_id, record, expected):
     Implementations call this inside their atomic section to offer
     compare-and-swap updates.
     """
-    from volflow import exception
     for field, wanted in (expected or {}).items():
         accepted = wanted if isinstance(wanted, (tuple, list, set)) else (
             wanted,)

@@ -3,9 +3,18 @@
 from oslo_log import log as logging
 
 from volflow import exception
-from volflow import flow_utils
 
 LOG = logging.getLogger(__name__)
+
+#: The functions of :mod:`volflow.flows.factories` that rebuild each kind
+#: of flow, by the dotted name taskflow's factory meta records. These
+#: names are in databases: renaming one strands the flows recorded under
+#: the old name.
+FACTORIES = {
+    'api': 'volflow.flows.factories.api_flow',
+    'scheduler': 'volflow.flows.factories.scheduler_flow',
+    'manager': 'volflow.flows.factories.manager_flow',
+}
 
 
 def one_line(exc):
@@ -36,18 +45,3 @@ def error_out(db_api, context, volume_id, reason, **values):
     LOG.error('Volume %(id)s: %(reason)s',
               {'id': volume_id, 'reason': reason})
     return True
-
-
-def load_engine(flow, store, conf, engine=None, record=None):
-    """Load ``flow`` with ``engine``, or the configured engine if None.
-
-    The services run their flows with ``engine='serial'``: each flow
-    already has a thread of the shared executor, and a flow that waited
-    there for its own tasks to get a thread of the same executor could
-    starve it.
-
-    :param record: a :class:`volflow.persistence.Record` (the run's
-        progress is recorded, to be resumed after a crash).
-    """
-    return flow_utils.load_engine(flow, store, conf=conf, engine=engine,
-                                  record=record)

@@ -7,8 +7,8 @@ flow in another process, typically ``volflow resume`` after a crash.
 
 The flow's collaborators - database, image service, rpc apis, scheduler
 driver, volume driver, notifier - are made from that process's
-configuration, as :class:`volflow.volume.api.API` and the in-process rpc
-make them; only what differs from one run to another (whether the API
+configuration by :mod:`volflow.wiring`, as :class:`volflow.volume.api.API`
+makes them; only what differs from one run to another (whether the API
 casts, which backend, whether a failure reschedules, the user's context
 for rescheduling) is in the arguments. The task names and order are
 those of each module's ``build_flow``, so the recorded tasks match.
@@ -17,38 +17,25 @@ These paths are recorded in databases: renaming one strands the flows
 recorded under the old name.
 """
 
-import os
-
 from oslo_config import cfg
 
 from volflow import context as volflow_context
-from volflow import db
 from volflow.flows.api import create_volume as api_flows
 from volflow.flows.manager import create_volume as manager_flows
 from volflow.flows.scheduler import create_volume as scheduler_flows
-from volflow.image import fake as fake_image
-from volflow import rpc
-from volflow.rpc import notifier as volflow_notifier
+from volflow import notifier as volflow_notifier
+from volflow.rpc import local
 from volflow.scheduler import filter_scheduler
 from volflow.volume import backends
+from volflow import wiring
 
 CONF = cfg.CONF
-
-
-def _collaborators(conf):
-    """Database, image service and rpc apis, as ``API()`` makes them."""
-    db_api = db.get_api(conf=conf)
-    image_service = fake_image.FakeImageService(
-        db_api, os.path.join(conf.state_path, 'images'))
-    scheduler_rpcapi, volume_rpcapi = rpc.get_rpcapis(db_api, image_service,
-                                                      conf)
-    return db_api, image_service, scheduler_rpcapi, volume_rpcapi
 
 
 def api_flow(cast=True):
     """The API flow; with ``cast``, ending in the cast to the scheduler."""
     db_api, image_service, scheduler_rpcapi, volume_rpcapi = (
-        _collaborators(CONF))
+        wiring.collaborators(CONF))
     if not cast:
         scheduler_rpcapi = volume_rpcapi = None
     return api_flows.build_flow(db_api, image_service,
@@ -59,7 +46,7 @@ def api_flow(cast=True):
 def scheduler_flow():
     """The scheduler flow, with the filter scheduler."""
     db_api, _image_service, _scheduler_rpcapi, volume_rpcapi = (
-        _collaborators(CONF))
+        wiring.collaborators(CONF))
     driver = filter_scheduler.FilterScheduler(db_api, volume_rpcapi, CONF)
     return scheduler_flows.build_flow(
         db_api, driver, volflow_notifier.get_notifier('scheduler', CONF))
@@ -71,11 +58,8 @@ def manager_flow(backend, do_reschedule, reschedule_context):
     :param reschedule_context: the user's context, as a dict.
     :raises BackendNotFound: when ``backend`` is no longer configured.
     """
-    # Imported here: the in-process rpc builds managers, which import the
-    # flow modules this module imports.
-    from volflow.rpc import local
     db_api, image_service, scheduler_rpcapi, _volume_rpcapi = (
-        _collaborators(CONF))
+        wiring.collaborators(CONF))
     context = (reschedule_context and
                volflow_context.RequestContext.from_dict(reschedule_context))
     return manager_flows.build_flow(

@@ -43,7 +43,7 @@ from taskflow.persistence import models
 from taskflow import states
 
 from volflow import context as volflow_context
-from volflow.flows import factories
+from volflow.flows import common
 from volflow.flows.scheduler import create_volume as scheduler_flows
 from volflow import persistence
 from volflow.volume import backends
@@ -90,9 +90,7 @@ class Step:
 
     @property
     def factory(self):
-        func = (factories.scheduler_flow if self.kind == _SCHEDULER
-                else factories.manager_flow)
-        return f'{func.__module__}.{func.__name__}'
+        return common.FACTORIES[self.kind]
 
     @property
     def book_uuid(self):

@@ -25,7 +25,9 @@ connection, and does not deep-copy, as taskflow's default storage does not.
 import collections
 import contextlib
 import threading
+import weakref
 
+from oslo_config import cfg
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from taskflow import exceptions as taskflow_exceptions
@@ -33,8 +35,20 @@ from taskflow.persistence.backends import impl_memory
 from taskflow.persistence.backends import impl_sqlalchemy
 from taskflow import states
 
+from volflow import db
 from volflow.db.sqlalchemy import _engine
 
+CONF = cfg.CONF
+
+#: Flow states that need nothing more.
+FINISHED = frozenset([states.SUCCESS, states.REVERTED])
+#: Key of volflow's entry in a flow detail's meta (the jobboard's steps,
+#: :mod:`volflow.flows.jobs`, keep theirs under ``volflow``).
+META = 'volflow_run'
+
+
+_BACKENDS = weakref.WeakKeyDictionary()  # db api -> backend
+_URL_BACKENDS = {}  # persistence_connection -> backend
 
 #: Atom detail meta keys taskflow updates around every execution.
 _PROGRESS = ('progress', 'progress_details')
@@ -213,3 +227,70 @@ class MemoryBackend(impl_memory.MemoryBackend):
 
     def get_connection(self):
         return self._connection
+
+
+def _is_memory(url):
+    if url.startswith('memory://'):
+        return True
+    parsed = sa.engine.make_url(url)
+    return parsed.get_backend_name() == 'sqlite' and parsed.database in (
+        None, '', ':memory:')
+
+
+def get_backend(db_api=None, conf=None):
+    """The persistence backend for flows on ``db_api``, one per process.
+
+    For a SQL database on disk or on a server: ``[taskflow]
+    persistence_connection`` when set, else that database itself. For
+    anything else - the in-memory database, an embedder's own - the
+    memory backend, one per database: nothing of such a database outlives
+    its process, so neither should the records of its flows.
+    """
+    conf = conf or CONF
+    db_api = db_api or db.get_api(conf=conf)
+    backend = _BACKENDS.get(db_api)
+    if backend is not None:
+        return backend
+    engine = getattr(db_api, 'engine', None)
+    db_url = (engine.url.render_as_string(hide_password=False)
+              if isinstance(engine, sa.engine.Engine) else None)
+    url = conf.taskflow.persistence_connection or db_url
+    if db_url is None or _is_memory(db_url) or _is_memory(url):
+        backend = MemoryBackend()
+    elif url == db_url:
+        backend = SQLAlchemyBackend(url)
+    else:
+        backend = _URL_BACKENDS.get(url)
+        if backend is None:
+            backend = _URL_BACKENDS.setdefault(
+                url, SQLAlchemyBackend(url))
+    return _BACKENDS.setdefault(db_api, backend)
+
+
+def reset():
+    """Close and forget every backend (tests that switch databases)."""
+    backends = list(_BACKENDS.values()) + list(_URL_BACKENDS.values())
+    _BACKENDS.clear()
+    _URL_BACKENDS.clear()
+    for backend in backends:
+        backend.close()
+
+
+def details(backend):
+    """``(uuid, state, meta)`` of every recorded flow, atoms not read."""
+    if isinstance(backend, SQLAlchemyBackend):
+        table = backend.tables.flowdetails
+        with backend.engine.connect() as conn:
+            return [(row.uuid, row.state, row.meta or {})
+                    for row in conn.execute(sa.select(
+                        table.c.uuid, table.c.state, table.c.meta))]
+    conn = backend.get_connection()
+    return [(fd.uuid, fd.state, fd.meta or {})
+            for book in conn.get_logbooks(lazy=True)
+            for fd in conn.get_flows_for_book(book.uuid, lazy=True)]
+
+
+def ours(meta):
+    """volflow's record in a flow detail's meta (None: not volflow's)."""
+    info = meta.get(META)
+    return info if isinstance(info, dict) and 'kind' in info else None

@@ -8,7 +8,7 @@ claims: a long flow stays claimed however long it runs, and the claims of
 a process that died expire soon after. On the same host a dead owner is
 recognised at once (its pid is gone), so ``volflow resume`` right after a
 crash does not wait for the expiry. The same thread removes old records
-(:func:`volflow.persistence.cleanup`) every ``logbook_retention``
+(:func:`cleanup`) every ``logbook_retention``
 seconds, at most once a minute, in a long-running process.
 
 The owner name is ``<host>:<pid>:<random>``: the random part keeps a
@@ -28,6 +28,7 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from volflow import context as volflow_context
+from volflow.persistence import _backend
 
 LOG = logging.getLogger(__name__)
 
@@ -131,9 +132,45 @@ def _heartbeat(conf):
 
 
 def _cleanup(conf, db_apis):
-    from volflow import persistence  # imports this module
     for db_api in db_apis:
         try:
-            persistence.cleanup(conf, db_api)
+            cleanup(db_api, _backend.get_backend(db_api, conf), conf)
         except Exception:
             LOG.exception('Could not remove old flow records.')
+
+
+def cleanup(db_api, backend, conf):
+    """Remove old finished records; forget commits no flow needs.
+
+    A remembered commit matters while a flow that made it may run again,
+    so commits are kept as long as the oldest unfinished flow. A claim
+    left on a removed record (its process died between the end of the
+    run and dropping the claim) is taken over and dropped.
+
+    :returns: how many records were removed.
+    """
+    admin = volflow_context.get_admin_context()
+    claimed = {c['flow_uuid'] for c in db_api.flow_claim_get_all(admin)}
+    dead = dead_owners(db_api) if claimed else set()
+    now = timeutils.utcnow()
+    cutoff = now - datetime.timedelta(
+        seconds=conf.taskflow.logbook_retention)
+    oldest = cutoff
+    removed = 0
+    conn = backend.get_connection()
+    for flow_uuid, state, meta in _backend.details(backend):
+        info = _backend.ours(meta)
+        if not info:
+            continue
+        created = datetime.datetime.fromisoformat(info['created'])
+        done = state in _backend.FINISHED or info.get('abandoned')
+        if done and created < cutoff:
+            conn.destroy_logbook(flow_uuid)
+            removed += 1
+            if (flow_uuid in claimed and
+                    claim(db_api, conf, flow_uuid, dead)):
+                release(db_api, flow_uuid)
+        elif not done:
+            oldest = min(oldest, created)
+    db_api.reservation_purge_committed(admin, oldest)
+    return removed

@@ -1,6 +1,6 @@
 """RPC over a taskflow jobboard: conductors run the creates.
 
-Selected by :func:`volflow.rpc.get_rpcapis` when ``[taskflow]
+Selected by :func:`volflow.wiring.get_rpcapis` when ``[taskflow]
 jobboard_enabled`` is true. The rpc apis keep Cinder's signatures; what a
 cast does depends on where it is made:
 

@@ -17,7 +17,7 @@ Messages keep the semantics they have over a real transport:
   cast returns: a crash after it cannot lose the request, which ``volflow
   resume`` then runs; a failure to record it fails the cast. A cast made
   by a flow is handed to the executor when that flow's run ends
-  (:func:`volflow.flow_utils.after_run`), so the receiving flow never
+  (:func:`volflow.engines.after_run`), so the receiving flow never
   races the end of the sending one: ``API.create`` returns the volume
   the API flow left, ``creating``.
 * **calls** (``VolumeAPI.delete_volume``, ``VolumeAPI.create_snapshot``)
@@ -45,10 +45,10 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from volflow import engines
 from volflow import exception
 from volflow import executor
-from volflow import flow_utils
-from volflow.rpc import notifier
+from volflow import notifier
 from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager as scheduler_manager
 from volflow.volume import backends
@@ -205,7 +205,7 @@ class SchedulerAPI:
             ctxt, copy.deepcopy(volume), snapshot_id=snapshot_id,
             image_id=image_id, request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties))
-        flow_utils.after_run(functools.partial(
+        engines.after_run(functools.partial(
             _SEQUENCER.cast, volume['id'], 'scheduler create_volume', run))
 
 
@@ -228,7 +228,7 @@ class VolumeAPI:
             request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties),
             allow_reschedule=allow_reschedule)
-        flow_utils.after_run(functools.partial(
+        engines.after_run(functools.partial(
             _SEQUENCER.cast, volume['id'],
             f'volume create_volume on {manager.backend_name}', run))
 

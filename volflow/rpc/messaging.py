@@ -44,6 +44,7 @@ from oslo_serialization import jsonutils
 from volflow import context as volflow_context
 from volflow import exception
 from volflow import redaction
+from volflow import transport
 from volflow.volume import backends
 
 CONF = cfg.CONF
@@ -66,6 +67,7 @@ def get_transport(conf=None):
     global _TRANSPORT
     with _LOCK:
         if _TRANSPORT is None:
+            transport.set_defaults()
             _TRANSPORT = oslo_messaging.get_rpc_transport(
                 conf or CONF, allowed_remote_exmods=ALLOWED_EXMODS)
         return _TRANSPORT

@@ -5,7 +5,7 @@ import functools
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from volflow import flow_utils
+from volflow import engines
 from volflow.flows import common
 from volflow.flows.scheduler import create_volume
 
@@ -63,7 +63,7 @@ class SchedulerManager:
 
     def _run(self, engine, context, volume):
         try:
-            flow_utils.run_engine(engine, logger=LOG)
+            engines.run_engine(engine, logger=LOG)
         except Exception as exc:
             common.error_out(self.db, context.elevated(), volume['id'],
                              f'Scheduling failed: {common.one_line(exc)}')

@@ -6,7 +6,6 @@ returns the volume as the flow leaves it (``creating``, or ``error`` when
 it could not be handed to the scheduler).
 """
 
-import os
 import time
 
 from oslo_config import cfg
@@ -14,13 +13,12 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from volflow import db
+from volflow import engines
 from volflow import exception
-from volflow import flow_utils
 from volflow.flows.api import create_volume
-from volflow.image import fake as fake_image
 from volflow import quota
-from volflow import rpc
 from volflow.volume import backends
+from volflow import wiring
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -41,10 +39,10 @@ class API:
                  scheduler_rpcapi=None, volume_rpcapi=None, conf=None):
         self.conf = conf or CONF
         self.db = db_api or db.get_api(conf=self.conf)
-        self.image_service = image_service or fake_image.FakeImageService(
-            self.db, os.path.join(self.conf.state_path, 'images'))
+        self.image_service = image_service or wiring.image_service(
+            self.db, self.conf)
         if scheduler_rpcapi is None and volume_rpcapi is None:
-            scheduler_rpcapi, volume_rpcapi = rpc.get_rpcapis(
+            scheduler_rpcapi, volume_rpcapi = wiring.get_rpcapis(
                 self.db, self.image_service, self.conf)
         self.scheduler_rpcapi = scheduler_rpcapi
         self.volume_rpcapi = volume_rpcapi
@@ -78,7 +76,7 @@ class API:
             backends.availability_zones(self.conf), create_what,
             scheduler_rpcapi=self.scheduler_rpcapi,
             volume_rpcapi=self.volume_rpcapi, conf=self.conf)
-        if not flow_utils.run_engine(engine, logger=LOG):
+        if not engines.run_engine(engine, logger=LOG):
             raise exception.InvalidVolume(
                 reason=f"volume {create_what['volume_uuid']} is being "
                        f"created already")
@@ -134,7 +132,7 @@ class API:
         if volume['host'] and self.volume_rpcapi is not None:
             self.volume_rpcapi.delete_volume(context, volume)
         else:
-            finish_delete(self.db, self.quota, context, volume)
+            quota.finish_delete(self.db, self.quota, context, volume)
 
     # Snapshots -----------------------------------------------------------
     def create_snapshot(self, context, volume_id, name=None,
@@ -193,10 +191,3 @@ def _volume_as_left(engine):
             if left is not None:
                 return left
     return engine.storage.fetch('volume')
-
-
-def finish_delete(db_api, quota_engine, context, volume):
-    """Give back a deleted volume's quota and remove its row."""
-    quota_engine.release(context, volume['project_id'], quota.type_resources(
-        volume['volume_type'], volumes=1, gigabytes=volume['size']))
-    db_api.volume_destroy(context, volume['id'])

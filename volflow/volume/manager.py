@@ -11,13 +11,12 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from volflow import coordination
+from volflow import engines
 from volflow import exception
-from volflow import flow_utils
 from volflow.flows import common
 from volflow.flows.manager import create_volume
+from volflow import notifier as volflow_notifier
 from volflow import quota
-from volflow.rpc import notifier as volflow_notifier
-from volflow.volume import api as volume_api
 from volflow.volume import backends
 
 CONF = cfg.CONF
@@ -87,7 +86,7 @@ class VolumeManager:
 
     def _run(self, engine, admin, volume):
         try:
-            flow_utils.run_engine(engine, logger=LOG)
+            engines.run_engine(engine, logger=LOG)
         except Exception as exc:
             if self._after_failure(engine, admin, volume['id'], exc):
                 return
@@ -133,7 +132,7 @@ class VolumeManager:
                     {'status': 'error_deleting',
                      'reason': f'Deleting failed: {common.one_line(exc)}'})
                 raise
-            volume_api.finish_delete(self.db, self.quota, ctxt, volume)
+            quota.finish_delete(self.db, self.quota, ctxt, volume)
         LOG.info('Volume %(id)s deleted from backend %(backend)s.',
                  {'id': volume['id'], 'backend': self.backend_name})
 

@@ -14,7 +14,7 @@ from volflow.conductor import _job
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
-from volflow.db import api as db_api
+from volflow import db as volflow_db
 from volflow.flows import jobs
 from volflow import persistence
 from volflow.rpc import local
@@ -51,17 +51,17 @@ def conf(tmp_path):
     for name, value, group in overrides:
         conf.set_override(name, value, group=group)
     local.reset()
-    db_api.reset_apis()
+    volflow_db.reset_apis()
     yield conf
     for name, _value, group in overrides:
         conf.clear_override(name, group=group)
     local.reset()
-    db_api.reset_apis()
+    volflow_db.reset_apis()
 
 
 def _posted(conf, volume_type=None):
     """A volume as the API flow leaves it, and its job's first step."""
-    db = db_api.get_api(conf=conf)
+    db = volflow_db.get_api(conf=conf)
     ctx = volflow_context.RequestContext(user_id='u', project_id='p',
                                          auth_token='Tk-S3cret')
     vtype = db.volume_type_get_by_name(ctx, conf.default_volume_type)

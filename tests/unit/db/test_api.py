@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from tests.fixtures import postgres
 from volflow import conf as volflow_conf
 from volflow import context
+from volflow import db as volflow_db
 from volflow.db import api
 from volflow.db.sqlalchemy import api as sql_api
 from volflow import exception
@@ -485,13 +486,14 @@ def sql_url(request, tmp_path):
 
 
 def test_get_api_creates_schema_and_seeds(sql_url):
-    with mock.patch.dict(api._APIS, clear=True):  # other tests' APIs kept
-        db = api.get_api(sql_url)
-        assert api.get_api(sql_url) is db
+    # Other tests' APIs are kept.
+    with mock.patch.dict(volflow_db._APIS, clear=True):
+        db = volflow_db.get_api(sql_url)
+        assert volflow_db.get_api(sql_url) is db
         assert isinstance(db, sql_api.SQLAPI)
         assert [t['name'] for t in db.volume_type_get_all(ADMIN)] == [
             '__DEFAULT__']
-        api.reset_apis()
+        volflow_db.reset_apis()
     second = sql_api.SQLAPI(sql_url)  # another process, same database
     second.seed()
     assert len(second.volume_type_get_all(ADMIN)) == 1

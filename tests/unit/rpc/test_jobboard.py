@@ -8,10 +8,10 @@ from volflow.conf import backend as backend_conf
 from volflow.conf import core
 from volflow.conf import taskflow
 from volflow.db import fake as fake_db
-from volflow import rpc
 from volflow.rpc import jobboard
 from volflow.rpc import local
 from volflow.volume import backends
+from volflow import wiring
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -50,13 +50,13 @@ def test_creates_become_jobs_and_calls_stay_in_process(tmp_path):
     db = fake_db.FakeAPI()
     plain = tmp_path / 'plain.conf'
     plain.write_text(f'[DEFAULT]\nstate_path = {tmp_path}\n')
-    scheduler_rpcapi, _volume_rpcapi = rpc.get_rpcapis(db, None,
-                                                       _conf(plain))
+    scheduler_rpcapi, _volume_rpcapi = wiring.get_rpcapis(db, None,
+                                                          _conf(plain))
     assert isinstance(scheduler_rpcapi, local.SchedulerAPI)
     jobs = tmp_path / 'jobs.conf'
     jobs.write_text(f'[DEFAULT]\nstate_path = {tmp_path}\n'
                     f'[taskflow]\njobboard_enabled = true\n')
-    scheduler_rpcapi, volume_rpcapi = rpc.get_rpcapis(db, None, _conf(jobs))
+    scheduler_rpcapi, volume_rpcapi = wiring.get_rpcapis(db, None, _conf(jobs))
     assert isinstance(scheduler_rpcapi, jobboard.SchedulerAPI)
     assert isinstance(volume_rpcapi, jobboard.VolumeAPI)
     assert isinstance(volume_rpcapi._calls, local.VolumeAPI)

@@ -21,11 +21,11 @@ from volflow.conf import core
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow import exception
+from volflow import notifier
 from volflow import redaction
-from volflow import rpc
 from volflow.rpc import messaging
-from volflow.rpc import notifier
 from volflow import service
+from volflow import transport
 from volflow.volume import backends
 from volflow.volume.drivers import fake as fake_driver
 
@@ -77,13 +77,12 @@ def _manager(db_api, backend='b1'):
     driver = fake_driver.FakeDriver({'name': backend,
                                      'volume_backend_name': backend})
     return types.SimpleNamespace(backend_name=backend, db=db_api,
-                                 driver=driver)
+                                 driver=driver, conf=cfg.CONF)
 
 
 def test_a_restarted_volume_service_errors_out_what_it_left_creating(
         monkeypatch):
-    """Without flow persistence: Cinder's ``init_host``."""
-    monkeypatch.setattr(service, '_persistence', lambda: None)
+    """Volumes with no recorded flow: Cinder's ``init_host``."""
     db_api = fake_db.FakeAPI()
     admin = volflow_context.get_admin_context()
 
@@ -112,9 +111,9 @@ def test_a_restarted_volume_service_errors_out_what_it_left_creating(
 def test_a_restarted_volume_service_resumes_with_persistence(monkeypatch):
     manager = _manager(fake_db.FakeAPI())
     calls = []
-    persistence = types.SimpleNamespace(
+    recovery = types.SimpleNamespace(
         resume_backend=lambda m: calls.append(m) or ['v1'])
-    monkeypatch.setattr(service, '_persistence', lambda: persistence)
+    monkeypatch.setattr(service, 'recovery', recovery)
     assert service.recover_backend(manager) == ['v1']
     assert calls == [manager]
 
@@ -126,7 +125,7 @@ def test_the_services_sample_configures_broker_database_and_backends():
     notifier.register_opts(conf)
     conf(args=[], default_config_files=[os.path.join(
         ROOT, 'etc', 'volflow', 'volflow-services.conf.sample')])
-    assert rpc.transport_url(conf).startswith('rabbit://')
+    assert transport.transport_url(conf).startswith('rabbit://')
     assert conf.database.connection.startswith('postgresql+psycopg2://')
     assert conf.oslo_messaging_notifications.driver == ['messagingv2']
     assert [(b['name'], b['volume_driver'], b['volumes_dir'])
@@ -152,14 +151,14 @@ class _Cctxt:
 @pytest.fixture
 def transport_url():
     conf = volflow_conf.load()
-    rpc.transport_url(conf)  # registers the option
+    transport.transport_url(conf)  # registers the option
     # A client registers oslo.messaging's rpc_response_timeout.
-    transport = oslo_messaging.get_rpc_transport(conf, url='fake://')
-    messaging.SchedulerAPI(transport)
+    fake = oslo_messaging.get_rpc_transport(conf, url='fake://')
+    messaging.SchedulerAPI(fake)
     conf.set_override('transport_url', 'rabbit://u:secret@h:5672/')
     yield
     conf.clear_override('transport_url')
-    transport.cleanup()
+    fake.cleanup()
 
 
 @pytest.mark.parametrize('what, error, reason', [
@@ -203,8 +202,8 @@ def test_a_cleared_transport_url_override_is_unset_again():
     """
     conf = cfg.ConfigOpts()
     conf([], project='volflow-test', default_config_files=[])
-    assert rpc.transport_url(conf) is None
+    assert transport.transport_url(conf) is None
     conf.set_override('transport_url', 'rabbit://u:secret@h:5672/')
-    assert rpc.transport_url(conf) == 'rabbit://u:secret@h:5672/'
+    assert transport.transport_url(conf) == 'rabbit://u:secret@h:5672/'
     conf.clear_override('transport_url')
-    assert rpc.transport_url(conf) is None
+    assert transport.transport_url(conf) is None

@@ -16,7 +16,7 @@ one process-wide lock, this module gets from transactions:
   NOTHING``), then locked, so two first reservations can't both count.
 
 The schema is created on first use. Create one :class:`SQLAPI` per process
-and URL (:func:`volflow.db.api.get_api` does): it owns the Engine and its
+and URL (:func:`volflow.db.get_api` does): it owns the Engine and its
 connection pool.
 """
 

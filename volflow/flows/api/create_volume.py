@@ -42,6 +42,7 @@ from taskflow.patterns import linear_flow
 from taskflow.types import failure as ft
 
 from volflow import conf as volflow_conf
+from volflow import engines
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows.api import _validation
@@ -356,8 +357,8 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
     store['volume_uuid'] = (store.get('volume_uuid') or
                             uuidutils.generate_uuid())
     record = persistence.Record(
-        'api', store['volume_uuid'], 'volflow.flows.factories.api_flow',
+        'api', store['volume_uuid'], common.FACTORIES['api'],
         {'cast': bool(scheduler_rpcapi and volume_rpcapi)}, db_api,
         uuid=persistence.flow_uuid(store['volume_uuid'], 'api'),
         backend=persistence_backend)
-    return flow_utils.load_engine(flow, store, conf=conf, record=record)
+    return engines.load_engine(flow, store, conf=conf, record=record)

@@ -41,13 +41,14 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
+from volflow import engines
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows import common
 from volflow.flows.manager import _sources
 from volflow.flows.scheduler import create_volume as scheduler_flow
+from volflow import notifier as volflow_notifier
 from volflow import persistence
-from volflow.rpc import notifier as volflow_notifier
 from volflow.volume import backends
 
 LOG = logging.getLogger(__name__)
@@ -323,11 +324,11 @@ def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
                       notifier)
     step = f'manager/{scheduler_flow.attempt(filter_properties)}/{backend}'
     record = persistence.Record(
-        'manager', volume['id'], 'volflow.flows.factories.manager_flow',
+        'manager', volume['id'], common.FACTORIES['manager'],
         {'backend': backend, 'do_reschedule': do_reschedule,
          'reschedule_context': (reschedule_context and
                                 persistence.context_dict(
                                     reschedule_context))},
         db_api, uuid=persistence.flow_uuid(volume['id'], step),
         backend=persistence_backend)
-    return common.load_engine(flow, store, conf, engine, record=record)
+    return engines.load_engine(flow, store, conf, engine, record=record)

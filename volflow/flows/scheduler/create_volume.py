@@ -29,11 +29,12 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
+from volflow import engines
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows import common
+from volflow import notifier as volflow_notifier
 from volflow import persistence
-from volflow.rpc import notifier as volflow_notifier
 
 LOG = logging.getLogger(__name__)
 
@@ -175,8 +176,8 @@ def get_flow(context, db_api, driver_api, request_spec=None,
     }
     volume_id = (volume or {}).get('id')
     record = None if not volume_id else persistence.Record(
-        'scheduler', volume_id, 'volflow.flows.factories.scheduler_flow',
+        'scheduler', volume_id, common.FACTORIES['scheduler'],
         {}, db_api, backend=persistence_backend, uuid=persistence.flow_uuid(
             volume_id, f'scheduler/{attempt(filter_properties)}'))
-    return common.load_engine(build_flow(db_api, driver_api, notifier),
-                              store, conf, engine, record=record)
+    return engines.load_engine(build_flow(db_api, driver_api, notifier),
+                               store, conf, engine, record=record)

@@ -1,7 +1,7 @@
 """Fixtures of the API flow tests: a seeded in-memory db and a world.
 
 ``env.create(...)`` runs the API flow the way :class:`volflow.volume.api.API`
-does, through ``get_flow`` and ``flow_utils.run_engine``, but with the
+does, through ``get_flow`` and ``engines.run_engine``, but with the
 availability zones of the test and injected collaborators. The scheduler
 rpcapi stands for the rest of the pipeline: it records the cast and marks
 the volume ``available``, so that DESIGN section 6 ("no volume stays in
@@ -15,7 +15,7 @@ import pytest
 from tests import rpcapis
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
-from volflow import flow_utils
+from volflow import engines
 from volflow.flows.api import create_volume
 from volflow.image import fake as fake_image
 from volflow.volume import api as volume_api
@@ -69,7 +69,7 @@ class Env:
     def create(self, **request):
         """Run the API flow; return the volume as the db now has it."""
         engine = self.engine(**request)
-        flow_utils.run_engine(engine, logger=LOG)
+        engines.run_engine(engine, logger=LOG)
         volume = engine.storage.fetch('volume')
         return self.db.volume_get(request.get('ctx') or self.ctx,
                                   volume['id'])

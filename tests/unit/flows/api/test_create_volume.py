@@ -16,7 +16,7 @@ from tests.unit.flows.api import conftest
 from volflow import conf as volflow_conf
 from volflow import context
 from volflow.db import fake
-from volflow import flow_utils
+from volflow import engines
 from volflow.flows.api import create_volume
 from volflow import quota
 
@@ -87,7 +87,7 @@ def test_success_without_rpc_leaves_volume_creating(env):
     engine = create_volume.get_flow(env.db, env.image_service, env.azs,
                                     conftest.store(env.ctx, size=2),
                                     conf=env.conf)
-    flow_utils.run_engine(engine)
+    engines.run_engine(engine)
     volume = env.db.volume_get(env.ctx, engine.storage.fetch('volume_id'))
     assert volume['status'] == 'creating'
     assert engine.storage.fetch('optional_args') == {
@@ -118,7 +118,7 @@ def test_volume_uuid_from_store_is_used(env):
         env.db, env.image_service, env.azs, create_what,
         scheduler_rpcapi=env.scheduler, volume_rpcapi=env.volume_rpc,
         conf=env.conf)
-    flow_utils.run_engine(engine)
+    engines.run_engine(engine)
     assert env.db.volume_get(env.ctx, 'f' * 32)['status'] == 'available'
 
 
@@ -175,7 +175,7 @@ def test_failure_reverts_everything(env, kind, method, error):
         collaborators['db_api'] = FailingDB(env.db, method)
     engine = env.engine(**collaborators, **request)
     with pytest.raises(RuntimeError, match=error):
-        flow_utils.run_engine(engine)
+        engines.run_engine(engine)
     assert invariants.state(env.db, ['p1']) == before
     assert len(env.scheduler.casts) == 1  # the first volume's only
     invariants.assert_invariants(env.db, ['p1'])
@@ -186,7 +186,7 @@ def test_cast_failure_leaves_error_volume_counted(env):
     scheduler = rpcapis.Scheduler(
         env.db, fail_with=ConnectionError('scheduler unreachable'))
     engine = env.engine(scheduler=scheduler, size=4)
-    flow_utils.run_engine(engine)
+    engines.run_engine(engine)
     volume = env.db.volume_get(env.ctx, engine.storage.fetch('volume_id'))
     assert volume['status'] == 'error'
     assert 'scheduler unreachable' in volume['reason']
@@ -215,7 +215,7 @@ def test_cast_failure_whose_error_update_fails_reverts_everything(env):
     engine = env.engine(db_api=FailingDB(env.db, 'volume_update'),
                         scheduler=scheduler)
     with pytest.raises(RuntimeError, match='injected volume_update'):
-        flow_utils.run_engine(engine)
+        engines.run_engine(engine)
     assert invariants.state(env.db, ['p1']) == before
     invariants.assert_invariants(env.db, ['p1'])
 
@@ -251,10 +251,10 @@ def test_commit_revert_releases_when_a_later_task_fails(env):
     before = invariants.state(env.db, ['p1'])
     assert before['usages']['p1']['gigabytes'] == (1, 0)
     create_what = conftest.store(env.ctx, size=5)
-    engine = flow_utils.load_engine(_flow_with_failing_tail(env),
-                                    create_what, conf=env.conf)
+    engine = engines.load_engine(_flow_with_failing_tail(env),
+                                 create_what, conf=env.conf)
     with pytest.raises(RuntimeError, match='boom after'):
-        flow_utils.run_engine(engine)
+        engines.run_engine(engine)
     assert invariants.state(env.db, ['p1']) == before
     assert create_what['optional_args'] == {'is_quota_committed': False}
     invariants.assert_invariants(env.db, ['p1'])

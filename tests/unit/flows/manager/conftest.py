@@ -12,7 +12,7 @@ import pytest
 from tests import rpcapis
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
-from volflow import flow_utils
+from volflow import engines
 from volflow.flows.manager import create_volume
 from volflow.image import fake as fake_image
 from volflow.volume.drivers import fake as fake_driver
@@ -87,7 +87,7 @@ class Env:
     def run(self, volume, **kwargs):
         """Run the flow; return the volume as the db has it afterwards."""
         engine = self.engine(volume, **kwargs)
-        flow_utils.run_engine(engine, logger=LOG)
+        engines.run_engine(engine, logger=LOG)
         return self.get(volume)
 
     def get(self, volume):

@@ -6,8 +6,8 @@ import pytest
 from taskflow.listeners import capturing
 from taskflow.types import failure as ft
 
+from volflow import engines
 from volflow import exception
-from volflow import flow_utils
 from volflow.flows.manager import create_volume
 
 LOG = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ TASKS = ['ExtractVolumeRefTask', 'OnFailureRescheduleTask',
 def test_flow_runs_cinders_six_tasks_in_order(env):
     engine = env.engine(env.volume())
     with capturing.CaptureListener(engine, capture_flow=False) as capture:
-        flow_utils.run_engine(engine, logger=LOG)
+        engines.run_engine(engine, logger=LOG)
     assert engine.storage.flow_name == 'volume_create_manager'
     ran = [details['task_name'].split(';')[0].rsplit('.', 1)[1]
            for _kind, state, details in capture.values

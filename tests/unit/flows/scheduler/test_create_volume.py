@@ -7,8 +7,8 @@ from taskflow.listeners import capturing
 
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
+from volflow import engines
 from volflow import exception
-from volflow import flow_utils
 from volflow.flows.scheduler import create_volume
 from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager
@@ -81,7 +81,7 @@ def _run(env, driver=None, request_spec='default'):
         env.ctx, env.db, driver or env.driver,
         request_spec=env.spec if request_spec == 'default' else request_spec,
         filter_properties={}, volume=env.volume, notifier=env.notifier)
-    flow_utils.run_engine(engine, logger=LOG)
+    engines.run_engine(engine, logger=LOG)
     return engine
 
 
@@ -95,7 +95,7 @@ def test_flow_runs_cinders_tasks_in_order(env):
                                     volume=env.volume,
                                     notifier=env.notifier)
     with capturing.CaptureListener(engine, capture_flow=False) as capture:
-        flow_utils.run_engine(engine, logger=LOG)
+        engines.run_engine(engine, logger=LOG)
     assert engine.storage.flow_name == 'volume_create_scheduler'
     ran = [details['task_name'].split(';')[0].rsplit('.', 1)[1]
            for _kind, state, details in capture.values

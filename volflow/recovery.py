@@ -28,55 +28,31 @@ flows finished more than ``[taskflow] logbook_retention`` seconds ago are
 removed, with the commits remembered for them.
 """
 
-import datetime
-
+from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import timeutils
-import sqlalchemy as sa
 import taskflow.engines
 from taskflow import states
 
 from volflow import context as volflow_context
 from volflow import db
+from volflow import engines
 from volflow import exception
-from volflow import flow_utils
 from volflow.flows import common
 from volflow import persistence
-from volflow.persistence import _backend
-from volflow.persistence import _claims
 from volflow import quota
 from volflow.volume import backends
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 META = persistence.META
 
 
-def _details(backend):
-    """``(uuid, state, meta)`` of every recorded flow, atoms not read."""
-    if isinstance(backend, _backend.SQLAlchemyBackend):
-        table = backend.tables.flowdetails
-        with backend.engine.connect() as conn:
-            return [(row.uuid, row.state, row.meta or {})
-                    for row in conn.execute(sa.select(
-                        table.c.uuid, table.c.state, table.c.meta))]
-    conn = backend.get_connection()
-    return [(fd.uuid, fd.state, fd.meta or {})
-            for book in conn.get_logbooks(lazy=True)
-            for fd in conn.get_flows_for_book(book.uuid, lazy=True)]
-
-
-def _ours(meta):
-    """volflow's record in a flow detail's meta (None: not volflow's)."""
-    info = meta.get(META)
-    return info if isinstance(info, dict) and 'kind' in info else None
-
-
 def _pending(backend):
     """Unfinished flows volflow has not given up on, oldest first."""
     found = []
-    for flow_uuid, state, meta in _details(backend):
-        info = _ours(meta)
+    for flow_uuid, state, meta in persistence.details(backend):
+        info = persistence.ours(meta)
         if (info and state not in persistence.FINISHED and
                 not info.get('abandoned')):
             found.append((info['created'], flow_uuid, meta))
@@ -154,7 +130,7 @@ def _give_up(db_api, backend, detail, why):
 
 def _load(detail, backend, conf):
     flow = taskflow.engines.flow_from_detail(detail)
-    kind, options = flow_utils.engine_options(conf, 'serial')
+    kind, options = engines.engine_options(conf, 'serial')
     engine = taskflow.engines.load(flow, flow_detail=detail,
                                    backend=backend, engine=kind, **options)
     engine.storage.inject(persistence.stored_store(detail.meta),
@@ -176,9 +152,9 @@ def _run(db_api, backend, conf, detail):
              'left %(state)s.', {'kind': info['kind'], 'uuid': detail.uuid,
                                  'id': info['volume_id'],
                                  'state': detail.state})
-    persistence.adopt(engine)
+    engines.adopt(engine)
     try:
-        flow_utils.run_engine(engine, logger=LOG)
+        engines.run_engine(engine, logger=LOG)
     except Exception as exc:
         _after_failure(db_api, detail, exc)
     state = engine.storage.get_flow_state()
@@ -191,7 +167,7 @@ def _run(db_api, backend, conf, detail):
 
 
 def _resume_one(db_api, backend, conf, flow_uuid, dead):
-    if not _claims.claim(db_api, conf, flow_uuid, dead):
+    if not persistence.claim(db_api, conf, flow_uuid, dead):
         return 'busy'
     try:
         detail = persistence.existing(backend.get_connection(), flow_uuid)
@@ -199,12 +175,12 @@ def _resume_one(db_api, backend, conf, flow_uuid, dead):
             return 'finished'  # by someone else, in the meantime
         return _run(db_api, backend, conf, detail)
     finally:
-        _claims.release(db_api, flow_uuid)
+        persistence.release(db_api, flow_uuid)
 
 
 def _resume(db_api, backend, conf, wanted=lambda meta: True):
     pending = [(u, m) for u, m in _pending(backend) if wanted(m)]
-    dead = _claims.dead_owners(db_api) if pending else set()
+    dead = persistence.dead_owners(db_api) if pending else set()
     flows = []
     for flow_uuid, meta in pending:
         outcome = _resume_one(db_api, backend, conf, flow_uuid, dead)
@@ -214,44 +190,7 @@ def _resume(db_api, backend, conf, wanted=lambda meta: True):
     return flows
 
 
-def cleanup(db_api, backend, conf):
-    """Remove old finished records; forget commits no flow needs.
-
-    A remembered commit matters while a flow that made it may run again,
-    so commits are kept as long as the oldest unfinished flow. A claim
-    left on a removed record (its process died between the end of the
-    run and dropping the claim) is taken over and dropped.
-
-    :returns: how many records were removed.
-    """
-    admin = volflow_context.get_admin_context()
-    claimed = {c['flow_uuid'] for c in db_api.flow_claim_get_all(admin)}
-    dead = _claims.dead_owners(db_api) if claimed else set()
-    now = timeutils.utcnow()
-    cutoff = now - datetime.timedelta(
-        seconds=conf.taskflow.logbook_retention)
-    oldest = cutoff
-    removed = 0
-    conn = backend.get_connection()
-    for flow_uuid, state, meta in _details(backend):
-        info = _ours(meta)
-        if not info:
-            continue
-        created = datetime.datetime.fromisoformat(info['created'])
-        done = state in persistence.FINISHED or info.get('abandoned')
-        if done and created < cutoff:
-            conn.destroy_logbook(flow_uuid)
-            removed += 1
-            if (flow_uuid in claimed and
-                    _claims.claim(db_api, conf, flow_uuid, dead)):
-                _claims.release(db_api, flow_uuid)
-        elif not done:
-            oldest = min(oldest, created)
-    db_api.reservation_purge_committed(admin, oldest)
-    return removed
-
-
-def resume_all(conf, db_api=None):
+def resume_all(conf=None, db_api=None):
     """Resume every unfinished flow, expire reservations, clean up.
 
     :returns: ``{'flows': [{'uuid', 'kind', 'volume_id', 'outcome'}],
@@ -259,13 +198,14 @@ def resume_all(conf, db_api=None):
         ``finished``, ``reverted``, ``abandoned`` and ``busy`` (running
         in another process).
     """
+    conf = conf or CONF
     db_api = db_api or db.get_api(conf=conf)
     backend = persistence.get_backend(db_api, conf)
     flows = _resume(db_api, backend, conf)
     expired = quota.QuotaEngine(db_api, conf).expire(
         volflow_context.get_admin_context())
     return {'flows': flows, 'expired_reservations': expired,
-            'removed_logbooks': cleanup(db_api, backend, conf)}
+            'removed_logbooks': persistence.cleanup(conf, db_api)}
 
 
 def resume_backend(manager):

@@ -16,7 +16,7 @@ import threading
 from oslo_config import cfg
 import oslo_messaging
 
-from volflow import rpc
+from volflow import transport
 
 CONF = cfg.CONF
 
@@ -37,7 +37,7 @@ def register_opts(conf):
 
 
 def _notification_url(conf):
-    if rpc.transport_url(conf) is not None:
+    if transport.transport_url(conf) is not None:
         return None  # oslo.messaging's own choice
     if conf.oslo_messaging_notifications.transport_url:
         return None
@@ -56,9 +56,10 @@ def get_notifier(publisher_id, conf=None):
         with _LOCK:
             if _NOTIFIER is None:
                 register_opts(conf)
-                transport = oslo_messaging.get_notification_transport(
-                    conf, url=_notification_url(conf))
-                _NOTIFIER = oslo_messaging.Notifier(transport)
+                notification_transport = (
+                    oslo_messaging.get_notification_transport(
+                        conf, url=_notification_url(conf)))
+                _NOTIFIER = oslo_messaging.Notifier(notification_transport)
     return _NOTIFIER.prepare(publisher_id=publisher_id)
 
 
