@@ -92,6 +92,8 @@ class Pipeline:
                             volume['id'])
 
     def notifications(self):
+        # The flows notify after they set the status: wait for them to end.
+        assert local.wait_idle(TIMEOUT)
         return [(message['publisher_id'], message['event_type'], priority)
                 for _ctx, message, priority, _retry
                 in _impl_test.NOTIFICATIONS]
