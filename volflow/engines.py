@@ -168,7 +168,7 @@ def _load(flow, store, conf, record, engine, **options):
         return taskflow.engines.load(flow, store=store, engine=engine,
                                      **options)
     backend = record.backend or persistence.get_backend(record.db_api, conf)
-    detail = persistence.new_detail(flow, store, record)
+    detail = record.detail(flow.name, store)
     if not persistence.create_detail(backend.get_connection(), detail,
                                      record.kind):
         LOG.debug('Flow %s was recorded before: this one is a duplicate.',
@@ -190,6 +190,29 @@ def _load(flow, store, conf, record, engine, **options):
     _RUNS[loaded] = _Run(detail.uuid, release=weakref.finalize(
         loaded, persistence.release, record.db_api, detail.uuid))
     return loaded
+
+
+def load_recorded(flow_detail, backend, conf=None):
+    """Rebuild a recorded flow and load it with its state, not yet run.
+
+    The flow is rebuilt from the detail's factory details (taskflow's
+    ``load_from_detail``) and given its recorded store, with a real
+    context, as transient values: it is in the meta already, and so costs
+    no write of its own. ``volflow resume`` and the conductors load so;
+    whoever calls this holds the flow's claim (resume's in the database,
+    a conductor's on the board).
+
+    The serial engine: the flows are linear, and a parallel one would
+    gain nothing.
+
+    :raises ImportError, ValueError: when the flow cannot be rebuilt.
+    """
+    kind, options = engine_options(conf, 'serial')
+    engine = taskflow.engines.load_from_detail(
+        flow_detail, backend=backend, engine=kind, **options)
+    engine.storage.inject(persistence.stored_store(flow_detail.meta),
+                          transient=True)
+    return engine
 
 
 def _claim_recorded(db_api, conf, flow_uuid):

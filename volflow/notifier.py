@@ -9,12 +9,14 @@ are Cinder's: ``volume.create.start`` and ``volume.create.end`` at INFO,
 
 With no transport configured at all, the notification transport is
 oslo.messaging's ``fake://``, which connects nowhere.
+
+As in :mod:`volflow.transport`, oslo.messaging is imported when a
+notifier is first built, not with this module (which the flows import).
 """
 
 import threading
 
 from oslo_config import cfg
-import oslo_messaging
 
 from volflow import transport
 
@@ -32,6 +34,7 @@ def register_opts(conf):
     override them. The very same option objects are registered, so a
     repeat is a no-op.
     """
+    import oslo_messaging  # only where notifications may be sent
     conf.register_opts(oslo_messaging.notify.notifier._notifier_opts,
                        group='oslo_messaging_notifications')
 
@@ -53,6 +56,7 @@ def get_notifier(publisher_id, conf=None):
     global _NOTIFIER
     conf = conf or CONF
     if _NOTIFIER is None:
+        import oslo_messaging  # only where notifications may be sent
         with _LOCK:
             if _NOTIFIER is None:
                 register_opts(conf)

@@ -8,15 +8,16 @@ its process died first), ``RUNNING`` or ``REVERTING`` (interrupted), or
 1. claimed, or skipped if another live process holds it (it is running
    there; a dead process's claim is taken over);
 2. read again (someone may have finished it in the meantime);
-3. rebuilt - ``taskflow.engines.flow_from_detail`` calls the recorded
-   factory, which makes the collaborators from configuration - and loaded
-   with its recorded state, the store injected with a real context;
+3. rebuilt and loaded with its recorded state
+   (:func:`volflow.engines.load_recorded`: taskflow calls the recorded
+   factory, which makes the collaborators from configuration);
 4. run: taskflow runs again the task that was running and goes on, or
    reverts if the flow was reverting or a task fails now. Every task is
    idempotent: resume is at-least-once;
-5. after a failure, followed by what the services do after one: the
-   volume of a failed scheduler flow is set ``error``, that of a failed
-   manager flow too unless the flow rescheduled it.
+5. after a failure, followed by what the services do after one
+   (:func:`volflow.flows.common.after_failure`): the volume of a failed
+   scheduler flow is set ``error``, that of a failed manager flow too
+   unless the flow rescheduled it.
 
 A flow that cannot be rebuilt (a backend no longer configured) or that
 ends neither finished nor reverted is given up: what its record shows it
@@ -30,7 +31,6 @@ removed, with the commits remembered for them.
 
 from oslo_config import cfg
 from oslo_log import log as logging
-import taskflow.engines
 from taskflow import states
 
 from volflow import context as volflow_context
@@ -58,27 +58,6 @@ def _pending(backend):
             found.append((info['created'], flow_uuid, meta))
     return [(flow_uuid, meta) for _created, flow_uuid, meta in
             sorted(found)]
-
-
-def _after_failure(db_api, detail, exc):
-    """What the scheduler and volume managers do after a failed flow."""
-    info = detail.meta[META]
-    admin = volflow_context.get_admin_context()
-    if info['kind'] == 'scheduler':
-        common.error_out(db_api, admin, info['volume_id'],
-                         f'Scheduling failed: {common.one_line(exc)}')
-    elif info['kind'] == 'manager':
-        name = detail.meta['factory']['kwargs']['backend']
-        try:
-            volume = db_api.volume_get(admin, info['volume_id'])
-        except exception.VolumeNotFound:
-            return
-        if (volume['status'] == 'creating' and volume['host'] and
-                backends.backend_of_host(volume['host']) == name):
-            common.error_out(
-                db_api, admin, volume['id'],
-                f"backend '{name}' failed to create the volume: "
-                f"{common.one_line(exc)}", host=None)
 
 
 def _result_of(detail, task):
@@ -128,21 +107,11 @@ def _give_up(db_api, backend, detail, why):
     backend.get_connection().update_flow_details(detail)
 
 
-def _load(detail, backend, conf):
-    flow = taskflow.engines.flow_from_detail(detail)
-    kind, options = engines.engine_options(conf, 'serial')
-    engine = taskflow.engines.load(flow, flow_detail=detail,
-                                   backend=backend, engine=kind, **options)
-    engine.storage.inject(persistence.stored_store(detail.meta),
-                          transient=True)
-    return engine
-
-
 def _run(db_api, backend, conf, detail):
     """Resume one claimed flow; its outcome."""
     info = detail.meta[META]
     try:
-        engine = _load(detail, backend, conf)
+        engine = engines.load_recorded(detail, backend, conf)
     except Exception as exc:
         LOG.exception('Flow %s could not be rebuilt.', detail.uuid)
         _give_up(db_api, backend, detail,
@@ -156,7 +125,9 @@ def _run(db_api, backend, conf, detail):
     try:
         engines.run_engine(engine, logger=LOG)
     except Exception as exc:
-        _after_failure(db_api, detail, exc)
+        common.after_failure(db_api, info['kind'], info['volume_id'], exc,
+                             detail.meta['factory']['kwargs'].get('backend'),
+                             engine)
     state = engine.storage.get_flow_state()
     if state == states.SUCCESS:
         return 'finished'

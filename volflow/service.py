@@ -180,19 +180,4 @@ def volume_service(backend_name, conf=None, transport=None):
                    messaging.TOPIC_VOLUME,
                    messaging.VolumeEndpoint(manager), backend_name,
                    conf=conf, transport=transport,
-                   on_start=lambda: recover_backend(manager))
-
-
-def recover_backend(manager):
-    """Take over the volumes a previous run left ``creating`` here.
-
-    :func:`volflow.recovery.resume_backend` resumes the interrupted flows
-    it recorded; every other such volume is handled as Cinder's
-    ``init_host`` does: the driver deletes whatever it may have written
-    (deleting is idempotent) and the volume is set ``error`` with the
-    reason and no host; its quota stays counted until it is deleted,
-    like every ``error`` volume.
-
-    :returns: the ids of the volumes taken over.
-    """
-    return recovery.resume_backend(manager)
+                   on_start=lambda: recovery.resume_backend(manager))

@@ -4,23 +4,26 @@ With ``[DEFAULT] transport_url`` unset volflow runs in one process
 (:mod:`volflow.rpc.local`); with it set, the scheduler and volume services
 are reached over that transport (:mod:`volflow.rpc.messaging`), and
 notifications (:mod:`volflow.notifier`) go there too.
+
+oslo.messaging itself is imported by the functions that need it, not by
+this module: the flows import this module (through the notifier) and a
+process that never messages - ``volflow create`` on the embedded
+default, an embedder's own service - should not pay for oslo.messaging's
+import, nor have its defaults changed by importing a flow.
 """
 
 from oslo_config import cfg
-import oslo_messaging
 
 
 def set_defaults():
     """Send volflow's messages to exchange ``volflow`` by default.
 
     Rpc and notifications alike, unless ``control_exchange`` says
-    otherwise (Cinder's go to ``cinder``). Done when this module is
-    imported; doing it again changes nothing.
+    otherwise (Cinder's go to ``cinder``). Done before volflow builds a
+    transport or reads its options; doing it again changes nothing.
     """
+    import oslo_messaging  # only where messages may be sent
     oslo_messaging.set_transport_defaults(control_exchange='volflow')
-
-
-set_defaults()
 
 
 def transport_url(conf):
@@ -29,6 +32,8 @@ def transport_url(conf):
     oslo.messaging gives the option a ``rabbit://`` default; volflow tells
     "unset" from "set" by where the value comes from.
     """
+    import oslo_messaging  # only where messages may be sent
+    set_defaults()
     # oslo.messaging registers the option only when it builds a transport:
     # register the very same option objects (a repeat is a no-op).
     conf.register_opts(oslo_messaging.transport._transport_opts)
@@ -45,6 +50,7 @@ def transport_url(conf):
 
 
 def _default_transport_url():
+    import oslo_messaging  # only where messages may be sent
     for opt in oslo_messaging.transport._transport_opts:
         if opt.dest == 'transport_url':
             return opt.default

@@ -5,12 +5,16 @@ built": a numbered list, top to bottom, each item naming its modules and
 packages in backquotes. A module belongs to the layer naming its longest
 prefix. Every ``import`` of ``volflow/`` - at module level or inside a
 function - may name its own layer or a layer below; within a layer, and
-across the package, no import circle is allowed.
+across the package, no import circle is allowed. And opening a flow
+module, in a process of its own, imports neither oslo.messaging nor the
+SQL persistence.
 """
 
 import ast
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -172,3 +176,19 @@ def test_imports_are_read_at_every_level(tmp_path, source, expected):
     assert [t for t, _line in _imports('volflow.db', str(path),
                                        modules)] == [
         t for t in expected if t != 'volflow.db']
+
+
+#: What opening a flow module must not import: the flows get their rpc
+#: apis and database passed in, and SQL persistence is chosen at run time.
+NOT_IMPORTED_BY_FLOWS = ('oslo_messaging',)
+
+
+@pytest.mark.parametrize('flow', ['api', 'scheduler', 'manager'])
+def test_a_flow_module_imports_no_messaging_nor_sql(flow):
+    code = (f'import sys, volflow.flows.{flow}.create_volume\n'
+            f'print(sorted(m for m in {NOT_IMPORTED_BY_FLOWS!r} '
+            f'if m in sys.modules))')
+    result = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
+                            capture_output=True, text=True, check=True,
+                            cwd=ROOT)
+    assert result.stdout.strip() == '[]', result.stderr

@@ -230,8 +230,11 @@ def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
     meta = engine.storage.flow_meta[persistence.META]
     assert 'auth_token' not in meta['context']
     assert 'context' not in meta['store']
-    assert isinstance(persistence.stored_context(engine.storage.flow_meta),
-                      volflow_context.RequestContext)
+    stored = persistence.stored_store(engine.storage.flow_meta)
+    assert isinstance(stored['context'], volflow_context.RequestContext)
+    assert stored['context'].project_id == world.ctx.project_id
+    assert engine.storage.flow_meta['factory']['name'] == (
+        'volflow.flows.factories.api_flow')
     assert engines.run_engine(engine, logger=LOG)
     world.check()
 

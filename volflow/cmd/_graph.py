@@ -6,18 +6,20 @@ its execution graph written as DOT: one box per task, in the order the
 engine runs them, between the flow's start and end.
 """
 
-import importlib
 import inspect
 
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
-from volflow import exception
+from volflow.flows.api import create_volume as api_flow
+from volflow.flows.manager import create_volume as manager_flow
+from volflow.flows.scheduler import create_volume as scheduler_flow
 from volflow.image import fake as fake_image
 
-FLOW_MODULES = {
-    'api': 'volflow.flows.api.create_volume',
-    'scheduler': 'volflow.flows.scheduler.create_volume',
-    'manager': 'volflow.flows.manager.create_volume',
+#: Each flow's ``get_flow``, by the name ``volflow graph`` takes.
+GET_FLOW = {
+    'api': api_flow.get_flow,
+    'scheduler': scheduler_flow.get_flow,
+    'manager': manager_flow.get_flow,
 }
 
 
@@ -73,12 +75,7 @@ def build_kwargs(get_flow, stand_ins):
 
 def load_flow_engine(which, conf):
     """Build the ``which`` flow's engine, loaded and not run."""
-    try:
-        module = importlib.import_module(FLOW_MODULES[which])
-        get_flow = module.get_flow
-    except (ImportError, AttributeError) as exc:
-        raise exception.VolflowException(
-            f"The {which} flow is not available: {exc}") from None
+    get_flow = GET_FLOW[which]
     return get_flow(**build_kwargs(get_flow, _stand_ins(conf)))
 
 

@@ -183,7 +183,8 @@ class Conductor:
         if job is None:
             return False
         run = _job.JobRun(job, self.backend, self.keeper,
-                          serves=self.serves, hand_off=self._hand_off)
+                          serves=self.serves, hand_off=self._hand_off,
+                          db_api=self.db)
         self.keeper.hold(run)
         with self._lock:
             self._runs.add(run)

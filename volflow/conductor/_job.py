@@ -44,11 +44,15 @@ class JobRun:
         volumes on ``backend`` (default: on every backend).
     :param hand_off: ``hand_off(step)``: posts a manager step this
         conductor does not serve as a job of its own (idempotently).
+    :param db_api: the database of the volumes; a step that fails is
+        then followed by :func:`volflow.flows.common.after_failure`, as in
+        the services.
     """
 
     def __init__(self, job, backend, keeper, serves=_serves_all,
-                 hand_off=None):
+                 hand_off=None, db_api=None):
         self.job = job
+        self.db = db_api
         self.backend = backend
         self.keeper = keeper
         self.serves = serves
@@ -147,7 +151,7 @@ class JobRun:
                   {'job': self.job.uuid, 'id': self.volume_id,
                    'step': detail.name})
         try:
-            engine = jobs.load(detail, self.backend)
+            engine = engines.load_recorded(detail, self.backend)
         except (ImportError, ValueError, KeyError, TypeError) as exc:
             self.last = f'{detail.name} does not rebuild: {exc}'
             return BROKEN
@@ -169,6 +173,11 @@ class JobRun:
         except Exception as exc:
             # The listener logged the failure; the flow reverted.
             self.last = f'{detail.name}: {common.one_line(exc)}'
+            if self.db is not None:
+                info = detail.meta[jobs.META]
+                common.after_failure(
+                    self.db, info['kind'], self.volume_id, exc,
+                    detail.meta['factory']['kwargs'].get('backend'), engine)
         finally:
             self._engine = None
         state = engine.storage.get_flow_state()

@@ -1,8 +1,15 @@
-"""What the scheduler and manager flows share (Cinder's flows/common.py)."""
+"""What the flows share (Cinder's flows/common.py): failures and names.
+
+A volume's ``reason`` is one line (:func:`one_line`); a volume is set
+``error`` only while still ``creating`` (:func:`error_out`); and what is
+done once a flow failed, wherever it ran, is :func:`after_failure`.
+"""
 
 from oslo_log import log as logging
 
+from volflow import context as volflow_context
 from volflow import exception
+from volflow.volume import backends
 
 LOG = logging.getLogger(__name__)
 
@@ -45,3 +52,64 @@ def error_out(db_api, context, volume_id, reason, **values):
     LOG.error('Volume %(id)s: %(reason)s',
               {'id': volume_id, 'reason': reason})
     return True
+
+
+def backend_failed(backend, what):
+    """The reason of a volume its backend could not create."""
+    return f"backend '{backend}' failed to create the volume: {what}"
+
+
+def rescheduled(engine):
+    """Whether a failed manager flow handed its volume back to the scheduler.
+
+    The revert result of the flow's rescheduling task says so (Cinder's
+    manager reads the same result); the volume row cannot tell, since
+    another backend - or this one again - may already have taken the
+    volume on. The task is found by its ``reschedules`` attribute.
+    """
+    for atom in engine.compilation.execution_graph:
+        if getattr(atom, 'reschedules', False):
+            try:
+                return engine.storage.get_revert_result(atom.name) is True
+            except Exception:
+                return False
+    return False
+
+
+def after_failure(db_api, kind, volume_id, exc, backend=None, engine=None):
+    """What is done once a create flow failed: the one answer for all.
+
+    The scheduler and volume managers, ``volflow resume`` and the
+    conductors call it after a flow of theirs raised, so that no volume
+    stays ``creating`` whichever process ran the flow:
+
+    * ``api``: nothing; the flow's reverts undid what it did, or its
+      VolumeCastTask set the volume ``error``;
+    * ``scheduler``: a volume still ``creating`` is set ``error``,
+      ``Scheduling failed: <why>``;
+    * ``manager``: nothing if the flow rescheduled the volume
+      (:func:`rescheduled` of ``engine``); otherwise a volume still
+      ``creating`` on ``backend`` is set ``error`` with no host, as its
+      rescheduling task's revert would have done.
+
+    :returns: whether the volume was handed back to the scheduler.
+    """
+    admin = volflow_context.get_admin_context()
+    if kind == 'scheduler':
+        error_out(db_api, admin, volume_id,
+                  f'Scheduling failed: {one_line(exc)}')
+    elif kind == 'manager':
+        if engine is not None and rescheduled(engine):
+            LOG.info('Volume %(id)s: creation on backend %(backend)s failed '
+                     'and was rescheduled.',
+                     {'id': volume_id, 'backend': backend})
+            return True
+        try:
+            volume = db_api.volume_get(admin, volume_id)
+        except exception.VolumeNotFound:
+            return False
+        if (volume['status'] == 'creating' and volume['host'] and
+                backends.backend_of_host(volume['host']) == backend):
+            error_out(db_api, admin, volume_id,
+                      backend_failed(backend, one_line(exc)), host=None)
+    return False

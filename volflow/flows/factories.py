@@ -2,7 +2,7 @@
 
 :mod:`volflow.persistence` records, with each flow run, the import path
 of one of these functions and its (JSON) keyword arguments - taskflow's
-factory meta - so that ``taskflow.engines.flow_from_detail`` rebuilds the
+factory details - so that ``taskflow.engines.load_from_detail`` rebuilds the
 flow in another process, typically ``volflow resume`` after a crash.
 
 The flow's collaborators - database, image service, rpc apis, scheduler

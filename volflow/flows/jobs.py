@@ -21,48 +21,30 @@ Why steps and not one flow: the manager flow's tasks are bound to their
 backend (its driver, its name in compare-and-swap updates), which only
 the scheduler flow decides, and a taskflow flow is fixed once compiled.
 
-Each step's flow detail says how to rebuild its flow - taskflow's factory
-meta, naming a function of :mod:`volflow.flows.factories`, the same that
-``volflow resume`` rebuilds recorded flows with - and carries its store,
-both as JSON, so that any conductor on any host rebuilds and resumes it
-after a crash. The request context is no flow value: taskflow persists
-values as JSON and a ``RequestContext`` is not JSON. Its dict form
-(without the auth token: :func:`volflow.persistence.context_dict`)
-travels in the meta, and the context is injected as a transient value
-when a step is loaded.
-
-volflow's own entries go under the meta key ``volflow_job``, not
-``volflow``: these flow details belong to the jobboard, whose conductors
-resume them under Redis claims; ``volflow resume`` leaves them alone.
+Each step's flow detail is recorded as every volflow flow run is
+(:func:`volflow.persistence.new_detail`): taskflow's factory details,
+naming a function of :mod:`volflow.flows.factories`, and the store and
+request context as JSON, so that any conductor on any host rebuilds and
+resumes it after a crash (:func:`volflow.engines.load_recorded`, as
+``volflow resume`` does). A step's entry adds its number, its key and
+whether it was handed off; by them ``volflow resume`` tells a job's steps
+from its own runs and leaves them alone: they belong to the jobboard,
+whose conductors resume them under Redis claims.
 """
 
-from oslo_serialization import jsonutils
 from oslo_utils import uuidutils
-import taskflow.engines
-from taskflow.persistence import models
 from taskflow import states
 
-from volflow import context as volflow_context
 from volflow.flows import common
 from volflow.flows.scheduler import create_volume as scheduler_flows
 from volflow import persistence
 from volflow.volume import backends
 
-#: Key of volflow's own entries in a step's flow detail meta.
-META = 'volflow_job'
+META = persistence.META
 #: Flow states after which a step never runs again.
 FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
 _SCHEDULER = 'scheduler'
 _MANAGER = 'manager'
-
-
-def _primitive(value):
-    """JSON-ready: datetimes as ISO strings, as the messaging rpc sends.
-
-    Every task re-reads the volume from the database before relying on a
-    field, so nothing needs them back as datetimes.
-    """
-    return jsonutils.to_primitive(value, convert_datetime=True)
 
 
 class Step:
@@ -104,38 +86,31 @@ class Step:
         ``handed_off``: the step is not run in this job but posted as a
         job of its own, for a conductor of its backend.
         """
-        name = f'volume-create-{self.kind}-{index}'
-        detail = models.FlowDetail(name, uuid or
-                                   uuidutils.generate_uuid())
-        detail.meta = {
-            'factory': {'name': self.factory, 'args': [],
-                        'kwargs': self.factory_kwargs},
-            'store': self.store,
-            META: {'step': index, 'kind': self.kind,
-                   'volume_id': self.volume_id, 'context': self.context,
-                   'handed_off': handed_off, 'key': self.key},
-        }
-        return detail
+        return persistence.new_detail(
+            f'volume-create-{self.kind}-{index}',
+            uuid or uuidutils.generate_uuid(), self.kind, self.volume_id,
+            self.factory, self.factory_kwargs, self.store, self.context,
+            step=index, key=self.key, handed_off=handed_off)
 
     @classmethod
     def from_detail(cls, flow_detail):
         """The step a flow detail of :meth:`flow_detail` stands for."""
-        meta = flow_detail.meta[META]
-        return cls(meta['kind'], meta['volume_id'], meta['context'],
-                   flow_detail.meta['factory']['kwargs'],
-                   flow_detail.meta['store'], meta['key'])
+        info = flow_detail.meta[META]
+        return cls(info['kind'], info['volume_id'], info['context'],
+                   flow_detail.meta['factory']['kwargs'], info['store'],
+                   info['key'])
 
 
 def scheduler_step(ctxt, volume, snapshot_id=None, image_id=None,
                    request_spec=None, filter_properties=None):
     """The step the scheduler rpcapi's ``create_volume`` stands for."""
-    store = _primitive({
+    store = {
         'raw_request_spec': request_spec,
         'filter_properties': filter_properties or {},
         'volume': volume,
         'snapshot_id': snapshot_id,
         'image_id': image_id,
-    })
+    }
     key = f'scheduler/{scheduler_flows.attempt(filter_properties)}'
     return Step(_SCHEDULER, volume['id'], persistence.context_dict(ctxt),
                 {}, store, key)
@@ -146,7 +121,9 @@ def manager_step(ctxt, volume, request_spec, filter_properties,
     """The step the volume rpcapi's ``create_volume`` stands for.
 
     As the manager flow's ``get_flow`` decides: a failure reschedules only
-    when allowed and the scheduler keeps retry bookkeeping.
+    when allowed and the scheduler keeps retry bookkeeping. The flow runs
+    with an admin copy of the context, as the volume manager's does; the
+    user's own is kept to reschedule with.
     """
     filter_properties = filter_properties or {}
     context = persistence.context_dict(ctxt)
@@ -155,10 +132,12 @@ def manager_step(ctxt, volume, request_spec, filter_properties,
                          filter_properties.get('retry'))
     kwargs = {'backend': backend, 'do_reschedule': do_reschedule,
               'reschedule_context': context}
-    store = _primitive({'filter_properties': filter_properties,
-                        'request_spec': request_spec, 'volume': volume})
+    store = {'filter_properties': filter_properties,
+             'request_spec': request_spec, 'volume': volume}
     key = f'manager/{scheduler_flows.attempt(filter_properties)}/{backend}'
-    return Step(_MANAGER, volume['id'], context, kwargs, store, key)
+    return Step(_MANAGER, volume['id'],
+                persistence.context_dict(ctxt.elevated()), kwargs, store,
+                key)
 
 
 def handed_off(flow_detail):
@@ -187,26 +166,3 @@ def volume_id(book):
     for detail in steps(book):
         return detail.meta[META].get('volume_id')
     return None
-
-
-def load(flow_detail, backend):
-    """Rebuild a step's flow and load it with its state, not yet run.
-
-    The serial engine: a conductor runs each job in one thread of the
-    process-wide executor, and the flows are linear; a parallel engine
-    would gain nothing and, without an executor object (a conductor
-    cannot pass one), cost about a second per run.
-
-    The store, with a real context, is injected transiently on every
-    load, a resumed step's included: it is in the meta already, and so
-    costs no write of its own.
-    """
-    meta = flow_detail.meta[META]
-    engine = taskflow.engines.load_from_detail(
-        flow_detail, backend=backend, engine='serial')
-    ctxt = volflow_context.RequestContext.from_dict(meta['context'])
-    if meta['kind'] == _MANAGER:
-        ctxt = ctxt.elevated()  # the manager flow's database context
-    store = dict(flow_detail.meta['store'], context=ctxt)
-    engine.storage.inject(store, transient=True)
-    return engine

@@ -7,14 +7,19 @@ persistence_connection``, by default the volflow database itself, or
 taskflow's memory backend for the in-memory database
 (:func:`get_backend`, in :mod:`volflow.persistence._backend`). taskflow
 records each task's state and result as it goes. The flow detail's
-``meta`` holds what another process needs to rebuild and finish the run:
+``meta`` holds what another process needs to rebuild and finish the run,
+in one format (:func:`new_detail`) for the runs of this module and the
+steps of a jobboard job (:mod:`volflow.flows.jobs`):
 
-* ``factory``, in taskflow's own format (``taskflow.engines.
-  flow_from_detail`` reads it): a function of :mod:`volflow.flows.
-  factories` and its JSON arguments. It rebuilds the flow with
-  collaborators - database, drivers, rpc apis - made from configuration.
-* ``volflow``: the kind of flow, the volume, when the run was recorded,
-  the flow's store and the request context.
+* ``factory``: taskflow's own factory details, written by ``taskflow.
+  engines.helpers.save_factory_details`` (which checks that the name
+  imports) and read by ``taskflow.engines.load_from_detail``: a
+  function of :mod:`volflow.flows.factories` and its JSON arguments. It
+  rebuilds the flow with collaborators - database, drivers, rpc apis -
+  made from configuration.
+* ``volflow``: the kind of flow, the volume, when it was recorded, the
+  flow's store and the request context; a job's step adds its number,
+  its key and whether it was handed off.
 
 **The store and the context.** The request context is an oslo.context
 object, which taskflow's SQL backend cannot serialise (oslo.
@@ -48,6 +53,7 @@ from oslo_config import cfg
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
+from taskflow.engines import helpers as engine_helpers
 from taskflow import exceptions as taskflow_exceptions
 from taskflow.persistence import models
 from taskflow import states
@@ -100,6 +106,15 @@ class Record:
         self.uuid = uuid or uuidutils.generate_uuid()
         self.backend = backend
 
+    def detail(self, flow_name, store):
+        """The flow detail of this run of a flow loaded with ``store``."""
+        values = {k: v for k, v in store.items() if k != 'context'}
+        detail = new_detail(flow_name, self.uuid, self.kind, self.volume_id,
+                            self.factory, self.factory_kwargs, values,
+                            context_dict(store.get('context')))
+        detail.state = states.PENDING
+        return detail
+
 
 def context_dict(ctxt):
     """A request context as recorded: ``to_dict()`` without the token.
@@ -114,34 +129,37 @@ def context_dict(ctxt):
     return values
 
 
-def stored_context(meta):
-    """The request context a flow detail's meta recorded."""
-    values = meta[META]['context']
-    return values and volflow_context.RequestContext.from_dict(values)
+def new_detail(name, detail_uuid, kind, volume_id, factory, factory_kwargs,
+               store, context, **extra):
+    """A flow detail saying how to rebuild, load and resume its flow.
+
+    :param store: the flow's store but the context: JSON-ready values, or
+        values that become so as oslo.serialization's ``to_primitive``
+        makes them (datetimes as ISO strings).
+    :param context: the request context as a dict (:func:`context_dict`).
+    :param extra: more of volflow's entry (a job step's number and key).
+    """
+    detail = models.FlowDetail(name, detail_uuid)
+    engine_helpers.save_factory_details(detail, factory, [], factory_kwargs)
+    detail.meta[META] = dict(
+        extra, kind=kind, volume_id=volume_id,
+        created=timeutils.utcnow().isoformat(), context=context,
+        store=jsonutils.to_primitive(store, convert_datetime=True))
+    return detail
 
 
 def stored_store(meta):
-    """The store a flow detail's meta recorded, with a real context."""
-    store = dict(meta[META]['store'])
-    store['context'] = stored_context(meta)
+    """The store a flow detail's meta recorded, with a real context.
+
+    Every engine of a recorded flow - the first one and every one resuming
+    it - is given this store as transient values
+    (:func:`volflow.engines.load_recorded`).
+    """
+    info = meta[META]
+    store = dict(info['store'])
+    store['context'] = info['context'] and (
+        volflow_context.RequestContext.from_dict(info['context']))
     return store
-
-
-def new_detail(flow, store, record):
-    detail = models.FlowDetail(flow.name, record.uuid)
-    detail.state = states.PENDING
-    persisted = jsonutils.to_primitive(
-        {k: v for k, v in store.items() if k != 'context'},
-        convert_datetime=True)
-    detail.meta = {
-        'factory': {'name': record.factory, 'args': [],
-                    'kwargs': record.factory_kwargs},
-        META: {'kind': record.kind, 'volume_id': record.volume_id,
-               'created': timeutils.utcnow().isoformat(),
-               'store': persisted,
-               'context': context_dict(store.get('context'))},
-    }
-    return detail
 
 
 def existing(conn, flow_uuid, lazy=False):

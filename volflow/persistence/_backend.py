@@ -42,9 +42,9 @@ CONF = cfg.CONF
 
 #: Flow states that need nothing more.
 FINISHED = frozenset([states.SUCCESS, states.REVERTED])
-#: Key of volflow's entry in a flow detail's meta (the jobboard's steps,
-#: :mod:`volflow.flows.jobs`, keep theirs under ``volflow``).
-META = 'volflow_run'
+#: Key of volflow's entry in a flow detail's meta, beside taskflow's
+#: ``factory`` (:func:`volflow.persistence.new_detail`).
+META = 'volflow'
 
 
 _BACKENDS = weakref.WeakKeyDictionary()  # db api -> backend
@@ -291,6 +291,13 @@ def details(backend):
 
 
 def ours(meta):
-    """volflow's record in a flow detail's meta (None: not volflow's)."""
+    """volflow's entry of a recorded run, from its flow detail's meta.
+
+    None for a flow detail that is not volflow's, and for a jobboard job's
+    step (:mod:`volflow.flows.jobs`): those belong to the conductors,
+    which claim, resume and remove them on the board.
+    """
     info = meta.get(META)
-    return info if isinstance(info, dict) and 'kind' in info else None
+    if isinstance(info, dict) and 'kind' in info and 'step' not in info:
+        return info
+    return None

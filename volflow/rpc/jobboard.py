@@ -216,7 +216,7 @@ def post(step, db_api, conf):
     first = jobs.steps(book)[0]
     job = board.post(job_name(step.volume_id), book=book,
                      details={'flow_uuid': first.uuid,
-                              'store': first.meta['store'],
+                              'store': first.meta[jobs.META]['store'],
                               'context': first.meta[jobs.META]['context'],
                               'volume_id': step.volume_id,
                               'backend': step.backend})

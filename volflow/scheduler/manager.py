@@ -65,6 +65,5 @@ class SchedulerManager:
         try:
             engines.run_engine(engine, logger=LOG)
         except Exception as exc:
-            common.error_out(self.db, context.elevated(), volume['id'],
-                             f'Scheduling failed: {common.one_line(exc)}')
+            common.after_failure(self.db, 'scheduler', volume['id'], exc)
             raise

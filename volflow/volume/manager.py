@@ -12,12 +12,10 @@ from oslo_log import log as logging
 
 from volflow import coordination
 from volflow import engines
-from volflow import exception
 from volflow.flows import common
 from volflow.flows.manager import create_volume
 from volflow import notifier as volflow_notifier
 from volflow import quota
-from volflow.volume import backends
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -88,34 +86,9 @@ class VolumeManager:
         try:
             engines.run_engine(engine, logger=LOG)
         except Exception as exc:
-            if self._after_failure(engine, admin, volume['id'], exc):
-                return
-            raise
-
-    def _after_failure(self, engine, context, volume_id, exc):
-        """Whether the failed creation was rescheduled; error out if ours.
-
-        The reschedule task's revert says whether it rescheduled (Cinder's
-        manager reads the same result); the volume row cannot tell, since
-        another backend may already have taken the volume on.
-        """
-        if _rescheduled(engine):
-            LOG.info('Volume %(id)s: creation on backend %(backend)s failed '
-                     'and was rescheduled.',
-                     {'id': volume_id, 'backend': self.backend_name})
-            return True
-        try:
-            current = self.db.volume_get(context, volume_id)
-        except exception.VolumeNotFound:
-            return False
-        if current['status'] != 'creating' or current['host'] is None:
-            return False
-        if backends.backend_of_host(current['host']) == self.backend_name:
-            common.error_out(
-                self.db, context, volume_id,
-                f"backend '{self.backend_name}' failed to create the "
-                f"volume: {common.one_line(exc)}", host=None)
-        return False
+            if not common.after_failure(self.db, 'manager', volume['id'],
+                                        exc, self.backend_name, engine):
+                raise
 
     def delete_volume(self, ctxt, volume):
         """Delete the volume from the backend, then its row and quota.
@@ -144,14 +117,3 @@ class VolumeManager:
                  '%(backend)s.', {'snap': snapshot['id'],
                                   'id': volume['id'],
                                   'backend': self.backend_name})
-
-
-def _rescheduled(engine):
-    """The revert result of the flow's OnFailureRescheduleTask."""
-    for atom in engine.compilation.execution_graph:
-        if isinstance(atom, create_volume.OnFailureRescheduleTask):
-            try:
-                return engine.storage.get_revert_result(atom.name) is True
-            except Exception:
-                return False
-    return False

@@ -1,13 +1,11 @@
 """``graph``: DOT from a loaded engine."""
 
-import pytest
 import taskflow.engines
 from taskflow.patterns import linear_flow
 from taskflow import task
 
 from volflow.cmd import _graph
 from volflow import conf as volflow_conf
-from volflow import exception
 
 
 class _Noop(task.Task):
@@ -47,10 +45,3 @@ def test_build_kwargs_fills_by_name():
     assert kwargs['request_spec'] == {}
     assert isinstance(kwargs['db_api'], _graph._Stub)
     assert 'volume' not in kwargs
-
-
-def test_missing_flow_is_a_refusal(monkeypatch):
-    monkeypatch.setitem(_graph.FLOW_MODULES, 'api', 'volflow.no_such_flow')
-    with pytest.raises(exception.VolflowException) as raised:
-        _graph.load_flow_engine('api', volflow_conf.CONF)
-    assert 'The api flow is not available' in str(raised.value)

@@ -86,7 +86,7 @@ def _steps(run):
 
 def test_a_reschedule_runs_as_the_next_steps_of_the_job(conf):
     db, volume, _step, job, backend = _posted(conf)
-    run = _job.JobRun(job, backend, Keeper())
+    run = _job.JobRun(job, backend, Keeper(), db_api=db)
     assert run.run() == _job.DONE
     assert _steps(run) == [('volume-create-scheduler-0', 'SUCCESS'),
                            ('volume-create-manager-1', 'REVERTED'),
@@ -104,11 +104,31 @@ def test_steps_keep_json_and_no_token(conf):
     meta = detail.meta[jobs.META]
     assert meta['volume_id'] == volume['id']
     assert 'auth_token' not in meta['context']
-    assert isinstance(detail.meta['store']['volume']['created_at'], str)
+    assert isinstance(meta['store']['volume']['created_at'], str)
+    assert 'step' in meta and persistence.ours(detail.meta) is None
     assert detail.meta['factory']['name'] == (
         'volflow.flows.factories.scheduler_flow')
     assert step.book_uuid == jobs.scheduler_step(
         volflow_context.get_admin_context(), volume).book_uuid
+
+
+def test_a_failed_step_errors_the_volume_as_the_services_do(conf):
+    """The scheduler step cannot build the legacy spec: the type is gone."""
+    db, volume, _step, _job_, backend = _posted(conf)
+    db.volume_update(volflow_context.get_admin_context(), volume['id'],
+                     {'volume_type_id': 'gone'})
+    book = models.LogBook(f"volume-create-{volume['id']}")
+    book.add(jobs.scheduler_step(volflow_context.get_admin_context(),
+                                 volume).flow_detail(0))
+    backend.get_connection().save_logbook(book)
+    run = _job.JobRun(Job(book, volume['id']), backend, Keeper(), db_api=db)
+    assert run.run() == _job.DONE
+    volume = db.volume_get(volflow_context.get_admin_context(),
+                           volume['id'])
+    assert volume['status'] == 'error'
+    assert volume['reason'] == ('Scheduling failed: Volume type gone could '
+                                'not be found.')
+    invariants.assert_invariants(db)
 
 
 def test_a_continuation_added_again_reuses_its_flow_detail(conf):

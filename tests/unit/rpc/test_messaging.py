@@ -1,15 +1,14 @@
 """volflow.rpc.messaging and volflow.service without a broker.
 
-What crosses the wire, what a log line may show, and what a volume
-service does at start with the creations its previous run left behind.
-The services on a real broker are tests/functional/test_services.py.
+What crosses the wire and what a log line may show (what a volume
+service does at start is tests/unit/test_recovery.py). The services on
+a real broker are tests/functional/test_services.py.
 """
 
 import datetime
 import json
 import logging
 import os
-import types
 
 from oslo_config import cfg
 import oslo_messaging
@@ -19,15 +18,12 @@ from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
 from volflow.conf import core
 from volflow import context as volflow_context
-from volflow.db import fake as fake_db
 from volflow import exception
 from volflow import notifier
 from volflow import redaction
 from volflow.rpc import messaging
-from volflow import service
 from volflow import transport
 from volflow.volume import backends
-from volflow.volume.drivers import fake as fake_driver
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -71,51 +67,6 @@ def test_context_and_volume_travel_as_json():
     entity = serializer.serialize_entity(ctx, volume)
     assert json.loads(json.dumps(entity)) == dict(
         volume, created_at='2026-01-02T03:04:05.000006')
-
-
-def _manager(db_api, backend='b1'):
-    driver = fake_driver.FakeDriver({'name': backend,
-                                     'volume_backend_name': backend})
-    return types.SimpleNamespace(backend_name=backend, db=db_api,
-                                 driver=driver, conf=cfg.CONF)
-
-
-def test_a_restarted_volume_service_errors_out_what_it_left_creating(
-        monkeypatch):
-    """Volumes with no recorded flow: Cinder's ``init_host``."""
-    db_api = fake_db.FakeAPI()
-    admin = volflow_context.get_admin_context()
-
-    def volume(**values):
-        return db_api.volume_create(admin, dict(
-            {'size': 1, 'project_id': 'p1'}, **values))['id']
-
-    ours = volume(host='b1')
-    cinder_style = volume(host='node1@b1#pool')
-    others = [volume(host='b2'), volume(host=None),
-              volume(host='b1', status='available')]
-    manager = _manager(db_api)
-    manager.driver.volumes[ours] = {'size': 1, 'source': 'raw'}
-
-    assert service.recover_backend(manager) == [ours, cinder_style]
-    for volume_id in (ours, cinder_style):
-        recovered = db_api.volume_get(admin, volume_id)
-        assert (recovered['status'], recovered['host']) == ('error', None)
-        assert recovered['reason'] == ("the volume service of backend 'b1' "
-                                       "stopped while creating the volume")
-    assert manager.driver.volumes == {}  # what it wrote is deleted
-    assert [db_api.volume_get(admin, v)['status'] for v in others] == [
-        'creating', 'creating', 'available']
-
-
-def test_a_restarted_volume_service_resumes_with_persistence(monkeypatch):
-    manager = _manager(fake_db.FakeAPI())
-    calls = []
-    recovery = types.SimpleNamespace(
-        resume_backend=lambda m: calls.append(m) or ['v1'])
-    monkeypatch.setattr(service, 'recovery', recovery)
-    assert service.recover_backend(manager) == ['v1']
-    assert calls == [manager]
 
 
 def test_the_services_sample_configures_broker_database_and_backends():

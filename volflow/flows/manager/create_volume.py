@@ -94,7 +94,13 @@ class ExtractVolumeRefTask(flow_utils.VolflowTask):
 
 
 class OnFailureRescheduleTask(flow_utils.VolflowTask):
-    """Does nothing; its revert reschedules or errors the volume out."""
+    """Does nothing; its revert reschedules or errors the volume out.
+
+    Its revert result says whether it rescheduled
+    (:func:`volflow.flows.common.rescheduled` finds it by ``reschedules``).
+    """
+
+    reschedules = True
 
     def __init__(self, reschedule_context, db_api, scheduler_rpcapi,
                  backend, do_reschedule, **kwargs):
@@ -146,8 +152,7 @@ class OnFailureRescheduleTask(flow_utils.VolflowTask):
                filter_properties, **kwargs):
         """Reschedule, or error the volume out; whether it rescheduled."""
         failure = next(iter(flow_failures.values()))
-        reason = (f"backend '{self.backend}' failed to create the volume: "
-                  f"{_failure_text(failure)}")
+        reason = common.backend_failed(self.backend, _failure_text(failure))
         if self.do_reschedule and not failure.check(*NO_RESCHEDULE):
             if not self._release(context, volume['id']):
                 return False
