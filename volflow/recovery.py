@@ -26,7 +26,14 @@ is set ``error``, and it is marked so that it is not tried again.
 
 Then expired quota reservations are rolled back, and the records of
 flows finished more than ``[taskflow] logbook_retention`` seconds ago are
-removed, with the commits remembered for them.
+removed, with the commits remembered for them (:func:`resume_all`).
+
+A volume service starting (:func:`resume_backend`) resumes only the
+manager flows of its backend, then sweeps - the one sweep of volumes left
+``creating`` - what has no unfinished flow at all: a volume its previous
+run took from the queue but never recorded. As Cinder's ``init_host``
+does, what the driver may have written is deleted and the volume set
+``error``.
 """
 
 from oslo_config import cfg

@@ -5,11 +5,10 @@ With ``[DEFAULT] transport_url`` unset volflow runs in one process
 are reached over that transport (:mod:`volflow.rpc.messaging`), and
 notifications (:mod:`volflow.notifier`) go there too.
 
-oslo.messaging itself is imported by the functions that need it, not by
-this module: the flows import this module (through the notifier) and a
-process that never messages - ``volflow create`` on the embedded
-default, an embedder's own service - should not pay for oslo.messaging's
-import, nor have its defaults changed by importing a flow.
+oslo.messaging itself is imported when a function here is first called,
+not with this module: the flows import it (through the notifier), and
+importing a flow should neither load oslo.messaging nor change its
+defaults.
 """
 
 from oslo_config import cfg

@@ -3,11 +3,12 @@
 The database (:func:`volflow.db.get_api`), the image service, the rpc
 apis - the in-process pair, the oslo.messaging pair when ``[DEFAULT]
 transport_url`` is set, the jobboard pair in front of either when
-``[taskflow] jobboard_enabled`` is - the volume driver of a backend and
-the notifier. :class:`volflow.volume.api.API`, the services and the
-factories that rebuild recorded flows (:mod:`volflow.flows.factories`)
-take their defaults from here; everything below receives its
-collaborators as arguments.
+``[taskflow] jobboard_enabled`` is. :class:`volflow.volume.api.API`, the
+services and the factories that rebuild recorded flows
+(:mod:`volflow.flows.factories`) take their defaults from here;
+everything below receives its collaborators as arguments. A backend's
+driver comes from :func:`volflow.rpc.local.get_driver`, notifiers from
+:func:`volflow.notifier.get_notifier`.
 """
 
 import os

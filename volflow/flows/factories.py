@@ -2,16 +2,17 @@
 
 :mod:`volflow.persistence` records, with each flow run, the import path
 of one of these functions and its (JSON) keyword arguments - taskflow's
-factory details - so that ``taskflow.engines.load_from_detail`` rebuilds the
-flow in another process, typically ``volflow resume`` after a crash.
+factory details - so that ``taskflow.engines.load_from_detail`` rebuilds
+the flow in another process, typically ``volflow resume`` after a crash.
 
-The flow's collaborators - database, image service, rpc apis, scheduler
-driver, volume driver, notifier - are made from that process's
-configuration by :mod:`volflow.wiring`, as :class:`volflow.volume.api.API`
-makes them; only what differs from one run to another (whether the API
-casts, which backend, whether a failure reschedules, the user's context
-for rescheduling) is in the arguments. The task names and order are
-those of each module's ``build_flow``, so the recorded tasks match.
+The flow's collaborators are made from that process's configuration:
+database, image service and rpc apis by :mod:`volflow.wiring`, as
+:class:`volflow.volume.api.API` makes them; the scheduler driver, the
+backend's volume driver and the notifier here. Only what differs from one
+run to another (whether the API casts, which backend, whether a failure
+reschedules, the user's context for rescheduling) is in the arguments.
+The task names and order are those of each module's ``build_flow``, so
+the recorded tasks match.
 
 These paths are recorded in databases: renaming one strands the flows
 recorded under the old name.

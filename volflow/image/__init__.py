@@ -1,0 +1,1 @@
+"""Images: the file-backed image service (:mod:`volflow.image.fake`)."""

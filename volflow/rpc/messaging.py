@@ -1,6 +1,6 @@
 """RPC over oslo.messaging: the API, scheduler and volume services apart.
 
-Selected when ``[DEFAULT] transport_url`` is set (:func:`volflow.rpc.
+Selected when ``[DEFAULT] transport_url`` is set (:func:`volflow.wiring.
 get_rpcapis`). The rpc apis keep Cinder's method signatures, so the flows
 cannot tell them from the in-process ones:
 
@@ -28,9 +28,10 @@ volumes and request specs as dicts whose datetimes become ISO strings.
 Remote :mod:`volflow.exception` errors are re-raised as themselves.
 
 One transport per process, built on first use from oslo.messaging's
-options on the global ``cfg.CONF`` (oslo.messaging 18 registers some of
-its groups only there) and cleaned up at exit, so that a short-lived
-client (the command line) flushes its last cast before it goes.
+options on its first caller's configuration - normally the global
+``cfg.CONF`` (oslo.messaging 18 registers some of its groups only
+there) - and cleaned up at exit, so that a short-lived client (the
+command line) flushes its last cast before it goes.
 """
 
 import atexit

@@ -1,0 +1,1 @@
+"""Scheduling: the filter scheduler, its filters and weigher, the manager."""

@@ -1,9 +1,10 @@
 """What a scheduler driver does: pick a backend and hand the volume to it.
 
 Cinder's ``cinder/scheduler/driver.py``: the scheduler flow calls
-:meth:`Scheduler.schedule_create_volume`, which records the choice on the
-volume (:func:`volume_update_db`) and casts to the chosen backend's volume
-manager.
+:meth:`Scheduler.schedule_create_volume`, which places the volume on the
+chosen backend - claiming its capacity and recording the host in one
+transaction (:meth:`volflow.db.api.API.volume_claim_capacity`) - and
+casts to that backend's volume manager.
 """
 
 import abc
@@ -11,19 +12,6 @@ import abc
 from oslo_config import cfg
 
 CONF = cfg.CONF
-
-
-def volume_update_db(db_api, context, volume_id, host, availability_zone):
-    """Place a volume still ``creating`` on ``host``; return it.
-
-    A compare-and-swap on the status: a volume deleted or finished in the
-    meantime raises ``InvalidVolume`` (or ``VolumeNotFound``) instead of
-    being placed.
-    """
-    return db_api.volume_update(
-        context, volume_id,
-        {'host': host, 'availability_zone': availability_zone},
-        expected={'status': 'creating'})
 
 
 class Scheduler(metaclass=abc.ABCMeta):

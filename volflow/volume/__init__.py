@@ -1,0 +1,1 @@
+"""Volumes: the API, the volume manager, backends and their drivers."""

@@ -1,9 +1,11 @@
 """The volume API: what a service or the command line calls.
 
 :meth:`API.create` builds the API flow's store from Cinder's arguments,
-runs the flow under :class:`volflow.flow_utils.DynamicLogListener` and
-returns the volume as the flow leaves it (``creating``, or ``error`` when
-it could not be handed to the scheduler).
+runs the flow (:func:`volflow.engines.run_engine`) and returns the volume
+as the flow leaves it (``creating``, or ``error`` when it could not be
+handed to the scheduler); :meth:`API.wait` waits for it to settle.
+:meth:`API.delete` and the snapshot methods call the volume rpcapi, as
+Cinder's API does.
 """
 
 import time
@@ -32,7 +34,8 @@ class API:
 
     Every collaborator may be injected; ``None`` takes the configured
     default (the database of ``[database] connection``, the file-backed
-    image service, the rpc apis of the configured transport).
+    image service, the rpc apis of the configured transport - or the
+    jobboard pair in front of them: :func:`volflow.wiring.get_rpcapis`).
     """
 
     def __init__(self, db_api=None, image_service=None,

@@ -2,7 +2,7 @@
 
 :mod:`volflow.persistence` records every flow's progress with taskflow;
 a claim row says which process is running (or resuming) a flow, until
-when. Claiming is one atomic statement - an ``INSERT`` that does nothing
+when. Claiming is one write transaction - an ``INSERT`` that does nothing
 on conflict, else a conditional ``UPDATE`` of an expired (or dead) claim -
 so two processes can never both believe they hold the same flow, on
 SQLite (one writer at a time) as on PostgreSQL (the row is the lock).
@@ -54,7 +54,10 @@ def _insert_if_absent(session, values):
 
 
 class ClaimsMixin:
-    """The flow claim methods of :class:`volflow.db.api.API` in SQL."""
+    """Flow claims of :class:`volflow.db.api.API` in SQL; commit purging.
+
+    The purge forgets the remembered commits no flow needs any more.
+    """
 
     @_engine.retry_on_deadlock
     def flow_claim(self, context, flow_uuid, owner, expire,

@@ -1,0 +1,1 @@
+"""The API flow: validate, reserve quota, make the row, commit, cast."""

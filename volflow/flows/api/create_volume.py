@@ -23,8 +23,11 @@ that ran, in reverse order, including the one that failed):
   leaves the row in ``creating``).
 
 Once QuotaCommitTask has committed it sets ``optional_args
-['is_quota_committed']``; the reverts of the reserve and entry tasks then
-leave the committed state to QuotaCommitTask's compensating release.
+['is_quota_committed']`` (Cinder's flag). Its revert, which runs before
+those of the entry and reserve tasks, releases what it counted and clears
+the flag, so that the row is then destroyed and the reservation rolled
+back as if nothing had been committed; the reserve and entry reverts
+skip their work only while the flag is still set (a commit not released).
 
 Resumed after a crash (:mod:`volflow.persistence`) a step may run twice.
 All hangs on the volume's id in the store (``volume_uuid``, made up
@@ -32,8 +35,9 @@ front): the reservation and the compensating release are keyed on it (so
 made once), the entry step finds its own row and takes over no other, a
 second commit is a no-op (one finding its reservation expired fails the
 flow, which reverts), and a cast sent again is recognised as a duplicate.
-No revert relies on the in-memory ``optional_args`` flag, which a resumed
-flow lacks: taskflow records which tasks ran.
+A resumed flow sees the flag as its store recorded it (unset): the
+commit's release is keyed on the volume, not on the flag, and taskflow
+records which tasks ran, so each revert still undoes exactly its own work.
 """
 
 from oslo_log import log as logging
@@ -232,7 +236,7 @@ class EntryCreateTask(flow_utils.VolflowTask):
         if isinstance(result, ft.Failure):
             return  # no row was made
         if optional_args.get('is_quota_committed'):
-            return  # a committed volume is errored, not destroyed
+            return  # still counted: the commit was not released
         try:
             self.db.volume_destroy(context, result['volume_id'])
         except exception.VolumeNotFound:

@@ -1,0 +1,1 @@
+"""The volume-manager flow: create the volume on its backend."""

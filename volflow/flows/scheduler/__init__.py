@@ -1,0 +1,1 @@
+"""The scheduler flow: build the request spec, choose a backend."""
