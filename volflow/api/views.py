@@ -28,7 +28,7 @@ def _links(req, collection, record_id, project_id):
     ]
 
 
-def collection_links(req, collection, items, limit):
+def _next_links(req, collection, items, limit):
     """``[{"rel": "next", ...}]`` when a page is full, else ``[]``."""
     if not items or limit is None or len(items) < limit:
         return []
@@ -37,6 +37,15 @@ def collection_links(req, collection, items, limit):
     params['marker'] = items[-1]['id']
     query = urllib.parse.urlencode(params)
     return [{'rel': 'next', 'href': f'{req.path_url}?{query}'}]
+
+
+def collection(req, name, items, limit, view):
+    """A list body: ``{name: [view(item)...]}``, with its links if any."""
+    body = {name: [view(item) for item in items]}
+    links = _next_links(req, name, items, limit)
+    if links:
+        body[f'{name}_links'] = links
+    return body
 
 
 def volume_summary(req, volume):

@@ -47,12 +47,9 @@ class SnapshotController:
 
     def detail(self, req, ctx):
         snapshots, limit = self._visible(req, ctx)
-        body = {'snapshots': [views.snapshot_detail(req, s)
-                              for s in snapshots]}
-        links = views.collection_links(req, 'snapshots', snapshots, limit)
-        if links:
-            body['snapshots_links'] = links
-        return router.Response(body)
+        return router.Response(views.collection(
+            req, 'snapshots', snapshots, limit,
+            lambda snapshot: views.snapshot_detail(req, snapshot)))
 
     def show(self, req, ctx, id):
         snapshot = self.api.get_snapshot(ctx, id)

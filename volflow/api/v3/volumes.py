@@ -75,19 +75,15 @@ class VolumeController:
 
     def index(self, req, ctx):
         volumes, limit = self._visible(req, ctx)
-        body = {'volumes': [views.volume_summary(req, v) for v in volumes]}
-        links = views.collection_links(req, 'volumes', volumes, limit)
-        if links:
-            body['volumes_links'] = links
-        return router.Response(body)
+        return router.Response(views.collection(
+            req, 'volumes', volumes, limit,
+            lambda volume: views.volume_summary(req, volume)))
 
     def detail(self, req, ctx):
         volumes, limit = self._visible(req, ctx)
-        body = {'volumes': [self._detail(req, ctx, v) for v in volumes]}
-        links = views.collection_links(req, 'volumes', volumes, limit)
-        if links:
-            body['volumes_links'] = links
-        return router.Response(body)
+        return router.Response(views.collection(
+            req, 'volumes', volumes, limit,
+            lambda volume: self._detail(req, ctx, volume)))
 
     def show(self, req, ctx, id):
         volume = self.api.get(ctx, id)
