@@ -22,6 +22,7 @@ delta to ``in_use``; a rollback takes it back.
 """
 
 import abc
+import copy
 import uuid
 
 from volflow import context as volflow_context
@@ -275,6 +276,41 @@ class API(metaclass=abc.ABCMeta):
 
 #: Namespace of the ids of keyed reservations.
 _RESERVATION_NAMESPACE = uuid.UUID('7d3f5c0e-5a1b-4c8e-9a55-1f0e6b9e2f4d')
+
+
+def new_record(kind, fields, values, **defaults):
+    """A new ``kind`` record from ``values`` over ``defaults``.
+
+    Every name of ``fields`` is present (None unless set); ``values`` is
+    deep-copied; an id is generated unless one is given. Both
+    implementations build their rows so; an id taken already is refused
+    with :func:`already_exists`.
+    """
+    record = dict.fromkeys(fields)
+    record.update(defaults)
+    record.update(copy.deepcopy(values))
+    record['id'] = record.get('id') or str(uuid.uuid4())
+    return record
+
+
+def new_volume(values, now):
+    """A new volume row: ``creating``, no metadata, made ``now``."""
+    record = new_record('volume', VOLUME_FIELDS, values, metadata={},
+                        status='creating', reason=None, multiattach=False,
+                        created_at=now, updated_at=now)
+    record.pop('volume_type', None)
+    return record
+
+
+#: The error a record created under a taken id raises, by kind.
+_INVALID = {'volume': exception.InvalidVolume,
+            'snapshot': exception.InvalidSnapshot,
+            'image': exception.InvalidImage}
+
+
+def already_exists(kind, record_id):
+    """The error of creating a ``kind`` record under a taken id."""
+    return _INVALID[kind](reason=f'{kind} {record_id} already exists')
 
 
 def reservation_id(key, resource):

@@ -50,6 +50,14 @@ class FakeAPI(api.API):
         vtype = self._types.get(volume.get('volume_type_id'))
         return dict(volume, volume_type=vtype['name'] if vtype else None)
 
+    @staticmethod
+    def _insert(kind, table, record):
+        """Add ``record`` to ``table`` (a dict by id); the record."""
+        if record['id'] in table:
+            raise api.already_exists(kind, record['id'])
+        table[record['id']] = record
+        return record
+
     def _volume(self, context, volume_id):
         volume = self._volumes.get(volume_id)
         if volume is None or not _visible(context, volume):
@@ -58,18 +66,8 @@ class FakeAPI(api.API):
 
     @_locked
     def volume_create(self, context, values):
-        now = timeutils.utcnow()
-        volume = {field: None for field in api.VOLUME_FIELDS}
-        volume.update(metadata={}, status='creating', reason=None,
-                      multiattach=False, created_at=now, updated_at=now)
-        volume.update(copy.deepcopy(values))
-        volume['id'] = volume['id'] or uuidutils.generate_uuid()
-        volume.pop('volume_type', None)
-        if volume['id'] in self._volumes:
-            raise exception.InvalidVolume(
-                reason=f"volume {volume['id']} already exists")
-        self._volumes[volume['id']] = volume
-        return self._with_type(volume)
+        volume = api.new_volume(values, timeutils.utcnow())
+        return self._with_type(self._insert('volume', self._volumes, volume))
 
     @_locked
     def volume_get(self, context, volume_id):
@@ -131,15 +129,9 @@ class FakeAPI(api.API):
 
     @_locked
     def snapshot_create(self, context, values):
-        snapshot = {field: None for field in api.SNAPSHOT_FIELDS}
-        snapshot.update(status='creating', created_at=timeutils.utcnow())
-        snapshot.update(copy.deepcopy(values))
-        snapshot['id'] = snapshot['id'] or uuidutils.generate_uuid()
-        if snapshot['id'] in self._snapshots:
-            raise exception.InvalidSnapshot(
-                reason=f"snapshot {snapshot['id']} already exists")
-        self._snapshots[snapshot['id']] = snapshot
-        return snapshot
+        return self._insert('snapshot', self._snapshots, api.new_record(
+            'snapshot', api.SNAPSHOT_FIELDS, values, status='creating',
+            created_at=timeutils.utcnow()))
 
     @_locked
     def snapshot_get(self, context, snapshot_id):
@@ -165,17 +157,10 @@ class FakeAPI(api.API):
     # Images --------------------------------------------------------------
     @_locked
     def image_create(self, context, values):
-        image = {field: None for field in api.IMAGE_FIELDS}
-        image.update(status='active', min_disk=0, is_public=False,
-                     properties={}, location=None,
-                     created_at=timeutils.utcnow())
-        image.update(copy.deepcopy(values))
-        image['id'] = image['id'] or uuidutils.generate_uuid()
-        if image['id'] in self._images:
-            raise exception.InvalidImage(
-                reason=f"image {image['id']} already exists")
-        self._images[image['id']] = image
-        return image
+        return self._insert('image', self._images, api.new_record(
+            'image', api.IMAGE_FIELDS, values, status='active', min_disk=0,
+            is_public=False, properties={}, location=None,
+            created_at=timeutils.utcnow()))
 
     @_locked
     def image_get(self, context, image_id):

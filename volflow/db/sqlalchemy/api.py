@@ -55,19 +55,6 @@ def _volume_dict(volume, type_name):
     return record
 
 
-def _new_values(fields, values, **defaults):
-    """Build a new record from ``values`` over ``defaults``.
-
-    Every name of ``fields`` is present (None unless set); ``values`` is
-    deep-copied; an id is generated unless one is given.
-    """
-    record = dict.fromkeys(fields)
-    record.update(defaults)
-    record.update(copy.deepcopy(values))
-    record['id'] = record.get('id') or uuidutils.generate_uuid()
-    return record
-
-
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
@@ -148,14 +135,8 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         return volume
 
     def volume_create(self, context, values):
-        now = timeutils.utcnow()
-        record = _new_values(
-            api.VOLUME_FIELDS, values, metadata={},
-            status='creating', reason=None, multiattach=False,
-            created_at=now, updated_at=now)
-        record.pop('volume_type', None)
-        duplicate = exception.InvalidVolume(
-            reason=f"volume {record['id']} already exists")
+        record = api.new_volume(values, timeutils.utcnow())
+        duplicate = api.already_exists('volume', record['id'])
         try:
             with self._transaction(write=True) as session:
                 if session.scalar(sa.select(models.Volume.seq).where(
@@ -227,19 +208,21 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
             raise exception.SnapshotNotFound(snapshot_id=snapshot_id)
         return snapshot
 
-    def snapshot_create(self, context, values):
-        record = _new_values(api.SNAPSHOT_FIELDS, values,
-                             status='creating',
-                             created_at=timeutils.utcnow())
+    def _insert(self, kind, model, record):
+        """Insert a new row of ``model``; its dict."""
         try:
             with self._transaction(write=True) as session:
-                snapshot = models.Snapshot()
-                snapshot.update_from(record)
-                session.add(snapshot)
-            return snapshot.to_dict()
+                row = model()
+                row.update_from(record)
+                session.add(row)
+            return row.to_dict()
         except sa_exc.IntegrityError:
-            raise exception.InvalidSnapshot(
-                reason=f"snapshot {record['id']} already exists") from None
+            raise api.already_exists(kind, record['id']) from None
+
+    def snapshot_create(self, context, values):
+        return self._insert('snapshot', models.Snapshot, api.new_record(
+            'snapshot', api.SNAPSHOT_FIELDS, values, status='creating',
+            created_at=timeutils.utcnow()))
 
     def snapshot_get(self, context, snapshot_id):
         with self._transaction() as session:
@@ -275,19 +258,10 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
                                  context.project_id))
 
     def image_create(self, context, values):
-        record = _new_values(api.IMAGE_FIELDS, values,
-                             status='active', min_disk=0, is_public=False,
-                             properties={}, location=None,
-                             created_at=timeutils.utcnow())
-        try:
-            with self._transaction(write=True) as session:
-                image = models.Image()
-                image.update_from(record)
-                session.add(image)
-            return image.to_dict()
-        except sa_exc.IntegrityError:
-            raise exception.InvalidImage(
-                reason=f"image {record['id']} already exists") from None
+        return self._insert('image', models.Image, api.new_record(
+            'image', api.IMAGE_FIELDS, values, status='active', min_disk=0,
+            is_public=False, properties={}, location=None,
+            created_at=timeutils.utcnow()))
 
     def image_get(self, context, image_id):
         with self._transaction() as session:
