@@ -16,8 +16,6 @@ import sys
 import threading
 import time
 
-import tqdm
-
 from volflow.cmd import _output
 from volflow.cmd import _util
 from volflow import exception
@@ -136,6 +134,7 @@ def _create_many(args, api, ctx, conf, request):
     slots = threading.BoundedSemaphore(
         max(1, conf.taskflow.max_workers // 2))
     show_bar = args.format != 'json' and sys.stderr.isatty()
+    import tqdm  # the progress bar of --count only
     bar = tqdm.tqdm(total=args.count, unit='volume', file=sys.stderr,
                     disable=not show_bar, leave=False)
     futures = []
