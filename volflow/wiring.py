@@ -15,9 +15,7 @@ import os
 
 from volflow import db
 from volflow.image import fake as fake_image
-from volflow.rpc import jobboard
 from volflow.rpc import local
-from volflow.rpc import messaging
 from volflow import transport
 
 
@@ -35,10 +33,12 @@ def get_rpcapis(db_api, image_service, conf):
     selects still takes the calls (delete, snapshot).
     """
     if transport.transport_url(conf) is not None:
+        from volflow.rpc import messaging  # a broker's processes only
         pair = messaging.get_rpcapis(conf)
     else:
         pair = local.get_rpcapis(db_api, image_service, conf)
     if conf.taskflow.jobboard_enabled:
+        from volflow.rpc import jobboard  # a jobboard's processes only
         return jobboard.get_rpcapis(db_api, image_service, conf, pair)
     return pair
 

@@ -16,8 +16,6 @@ import sys
 import threading
 import time
 
-import tqdm
-
 from volflow.cmd import _output
 from volflow.cmd import _util
 from volflow import exception
@@ -104,7 +102,7 @@ def _create(args, api, ctx, conf):
         return _create_many(args, api, ctx, conf, request)
     volume = _call_create(api, ctx, request)
     if _should_wait(api, args):
-        volume = api.wait(ctx, volume['id'], conf.create_timeout)
+        volume = _wait(api, ctx, volume['id'], conf.create_timeout)
     outcome = _Outcome(volume)
     _output.emit(outcome.view(), args.format,
                  lambda: _output.record_table(outcome.view()))
@@ -112,6 +110,19 @@ def _create(args, api, ctx, conf):
         _util.fail(outcome.reason)
         return 1
     return 0
+
+
+def _wait(api, ctx, volume_id, timeout):
+    """The volume once it has left ``creating``, within ``timeout``.
+
+    The in-process rpc runs the scheduler and manager flows on this
+    process's executor: wait for them to end, then read the volume,
+    rather than poll it (polls back off, and overshoot the end by half
+    the flows' time). Over a broker, or a jobboard, ``API.wait`` polls.
+    """
+    deadline = time.monotonic() + timeout
+    local.wait_idle(timeout)
+    return api.wait(ctx, volume_id, max(0.0, deadline - time.monotonic()))
 
 
 def _call_create(api, ctx, request):
@@ -136,6 +147,7 @@ def _create_many(args, api, ctx, conf, request):
     slots = threading.BoundedSemaphore(
         max(1, conf.taskflow.max_workers // 2))
     show_bar = args.format != 'json' and sys.stderr.isatty()
+    import tqdm  # the progress bar of --count only
     bar = tqdm.tqdm(total=args.count, unit='volume', file=sys.stderr,
                     disable=not show_bar, leave=False)
     futures = []

@@ -15,7 +15,6 @@ from oslo_log import log as logging
 
 from volflow.cmd import _util
 from volflow import exception
-from volflow import service
 from volflow import transport
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +32,7 @@ def scheduler(args, api, ctx, conf):
     """Run the scheduler service until SIGTERM or SIGINT."""
     _require_transport(conf, 'scheduler')
     _util.service_logging(conf, LOG)
+    from volflow import service  # oslo.messaging's servers: services only
     return service.scheduler_service(conf).run()
 
 
@@ -40,6 +40,7 @@ def volume(args, api, ctx, conf):
     """Run the volume service of one backend until SIGTERM or SIGINT."""
     _require_transport(conf, 'volume')
     _util.service_logging(conf, LOG)
+    from volflow import service  # oslo.messaging's servers: services only
     return service.volume_service(args.backend, conf).run()
 
 

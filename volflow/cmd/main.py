@@ -19,7 +19,9 @@ otherwise nowhere. The deprecation warnings eventlet prints on import are
 silenced by :mod:`volflow.cmd` before anything here imports taskflow.
 """
 
+import atexit
 import contextlib
+import gc
 import io
 import logging as std_logging
 import re
@@ -33,8 +35,10 @@ from volflow.cmd import _parsers
 from volflow.cmd import _util
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
+from volflow import db
 from volflow import exception
 from volflow import executor
+from volflow import persistence
 from volflow import redaction
 from volflow.rpc import local
 from volflow.volume import api as volume_api
@@ -172,8 +176,15 @@ def run(args):
 
 
 def main(argv=None):
-    """Entry point; returns the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
+    """Entry point; returns the exit status.
+
+    ``argv`` None: the process's own command line (``python -m volflow``,
+    the console script), which ends when this returns (see
+    :func:`_own_process`).
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+        _own_process()
     try:
         parse_args(argv)
     except SystemExit as exc:
@@ -205,6 +216,28 @@ def main(argv=None):
         return 1
     finally:
         _drain()
+
+
+def _own_process():
+    """Spare the process the garbage collections of its start.
+
+    Its imports leave some 140,000 objects that live as long as the
+    process, and every full collection walks them all: two during a
+    ``create`` and several more in the interpreter's shutdown, 0.3-0.6 s
+    together (measured 2026-12-03). Frozen, they are left out: collections
+    walk only what the command itself makes. At exit the databases are
+    closed first (SQLite checkpoints its WAL), as the shutdown's
+    collections used to close them.
+    """
+    gc.freeze()
+    atexit.register(_at_exit)
+
+
+def _at_exit():
+    _drain()
+    persistence.reset()
+    db.reset_apis()
+    gc.freeze()
 
 
 def _drain():

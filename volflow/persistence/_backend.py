@@ -1,42 +1,21 @@
-"""taskflow persistence backends cheap enough to record every flow.
+"""Which taskflow persistence backend records a database's flows.
 
-taskflow's SQLAlchemy backend builds a new ``Connection`` - a new
-``MetaData`` and new ``Table`` objects - on every ``get_connection()``,
-which storage calls for each of the ~29 writes of a 6-task flow: 311-469
-ms per run on a SQLite file, because SQLAlchemy's compiled-statement cache
-never sees the same table twice. The connection holds nothing but those
-tables (every operation runs in its own engine transaction), so
-:class:`SQLAlchemyBackend` keeps one, built and upgraded once per process.
+:func:`get_backend` picks one per database: taskflow's SQL persistence for
+a SQL database on disk or on a server (:mod:`volflow.persistence._sql`,
+imported only when such a backend is built: it costs SQLAlchemy and
+taskflow's tables), the memory backend for anything else.
 
-Its engine is volflow's own (:func:`volflow.db.sqlalchemy._engine.
-create_engine`): pooled, and on SQLite in WAL mode with a busy timeout,
-``synchronous = NORMAL`` and every transaction opened with ``BEGIN
-IMMEDIATE`` - taskflow reads a row and then updates it in one
-transaction, which under WAL fails at once ("database is locked") if
-another writer committed in between, unless the write lock is taken
-first. ``foreign_keys`` is on, so that destroying a logbook removes its
-flow and atom details as the schema's ``ON DELETE CASCADE`` says.
-On PostgreSQL the tables are created like volflow's (no alembic).
-
-The memory backend (for the in-memory database) likewise keeps one
-connection, and does not deep-copy, as taskflow's default storage does not.
+The memory backend (for the in-memory database) keeps one connection, and
+does not deep-copy, as taskflow's default storage does not.
 """
 
-import collections
-import contextlib
-import threading
 import weakref
 
 from oslo_config import cfg
-import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from taskflow import exceptions as taskflow_exceptions
 from taskflow.persistence.backends import impl_memory
-from taskflow.persistence.backends import impl_sqlalchemy
 from taskflow import states
 
 from volflow import db
-from volflow.db.sqlalchemy import _engine
 
 CONF = cfg.CONF
 
@@ -50,173 +29,6 @@ META = 'volflow'
 _BACKENDS = weakref.WeakKeyDictionary()  # db api -> backend
 _URL_BACKENDS = {}  # persistence_connection -> backend
 
-#: Atom detail meta keys taskflow updates around every execution.
-_PROGRESS = ('progress', 'progress_details')
-#: How many atom details :class:`_Connection` remembers the last write of.
-_REMEMBERED = 4096
-
-
-def _sans_progress(values):
-    """An atom detail's values but its progress.
-
-    The meta dict is a new one: taskflow updates the detail's own in place.
-    """
-    meta = values.get('meta') or {}
-    return dict(values, meta={key: value for key, value in meta.items()
-                              if key not in _PROGRESS})
-
-
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute('PRAGMA foreign_keys = ON')
-    finally:
-        cursor.close()
-
-
-class _Connection(impl_sqlalchemy.Connection):
-    """taskflow's connection, creating its tables the way volflow does."""
-
-    def upgrade(self):
-        # taskflow migrates with alembic except on SQLite; volflow does
-        # not depend on alembic and creates the current tables directly,
-        # under the lock that keeps two starting processes apart.
-        with self._upgrade_lock:
-            _engine.create_schema(self._engine, self._metadata)
-
-    # taskflow's own updates read the row, merge it with what they were
-    # given and write every column back - and a flow detail's update
-    # rewrites each of its atom details too: 6-10 statements per flow
-    # state change. The engine's storage is the one writer of its flow
-    # (runs are claimed) and hands over the whole record, so one UPDATE
-    # of the row, with a statement built once, says the same: about half
-    # the cost of a persisted flow (measured on PostgreSQL).
-    def _update_row(self, conn, table, record):
-        statements = self.__dict__.setdefault('_volflow_updates', {})
-        statement = statements.get(table.name)
-        if statement is None:
-            statement = statements[table.name] = sa.update(table).where(
-                table.c.uuid == sa.bindparam('_volflow_uuid'))
-        values = record.to_dict()
-        values['_volflow_uuid'] = values.pop('uuid')
-        if conn.execute(statement, values).rowcount == 0:
-            raise taskflow_exceptions.NotFound(
-                f'No {table.name} row with uuid {record.uuid!r}')
-
-    def update_atom_details(self, atom_detail):
-        """Write an atom detail, unless it would tell nothing to resume.
-
-        taskflow writes four times per task: ``RUNNING``, progress 0.0,
-        the result (``SUCCESS``), progress 1.0. Resuming re-runs a task
-        recorded ``RUNNING`` exactly as it runs one still ``PENDING`` (in
-        a linear flow, the next one), and nothing volflow does reads the
-        progress back: so the running state and progress-only updates
-        are not written - the result is, with the progress along.
-        """
-        if (atom_detail.state == states.RUNNING and
-                atom_detail.intention == states.EXECUTE):
-            return atom_detail
-        key = _sans_progress(atom_detail.to_dict())
-        written = self.__dict__.setdefault(
-            '_volflow_written', collections.OrderedDict())
-        lock = self.__dict__.setdefault('_volflow_lock', threading.Lock())
-        with lock:
-            if written.get(atom_detail.uuid) == key:
-                return atom_detail
-        with _storage_errors('updating atom details', atom_detail.uuid):
-            with self._engine.begin() as conn:
-                self._update_row(conn, self._tables.atomdetails,
-                                 atom_detail)
-        with lock:
-            written[atom_detail.uuid] = key
-            written.move_to_end(atom_detail.uuid)
-            while len(written) > _REMEMBERED:
-                written.popitem(last=False)
-        return atom_detail
-
-    def create_logbook(self, book):
-        """Insert a new logbook and its flow details; False if it exists.
-
-        taskflow's ``save_logbook`` reads first and merges into a logbook
-        that exists; volflow records each flow once, under a uuid that
-        tells duplicates, so one transaction of inserts says it all.
-        """
-        with _storage_errors('creating logbook', book.uuid):
-            try:
-                with self._engine.begin() as conn:
-                    conn.execute(sa.insert(self._tables.logbooks).values(
-                        **book.to_dict()))
-                    for flow_detail in book:
-                        self._insert_flow_details(conn, flow_detail,
-                                                  book.uuid)
-            except sa_exc.IntegrityError:
-                return False
-        return True
-
-    def update_flow_details(self, flow_detail):
-        """The flow detail's row; its atom details only if new ones."""
-        atoms = self._tables.atomdetails
-        with _storage_errors('updating flow details', flow_detail.uuid):
-            with self._engine.begin() as conn:
-                self._update_row(conn, self._tables.flowdetails,
-                                 flow_detail)
-                known = set(conn.execute(sa.select(atoms.c.uuid).where(
-                    atoms.c.parent_uuid == flow_detail.uuid)).scalars())
-                for atom_detail in flow_detail:
-                    if atom_detail.uuid not in known:
-                        self._insert_atom_details(conn, atom_detail,
-                                                  flow_detail.uuid)
-        return flow_detail
-
-
-@contextlib.contextmanager
-def _storage_errors(what, uuid):
-    """Database errors as taskflow's ``StorageFailure``, as taskflow's."""
-    try:
-        yield
-    except sa_exc.SQLAlchemyError:
-        taskflow_exceptions.raise_with_cause(
-            taskflow_exceptions.StorageFailure,
-            f'Failed {what} with uuid {uuid!r}')
-
-
-class SQLAlchemyBackend(impl_sqlalchemy.SQLAlchemyBackend):
-    """taskflow's SQLAlchemy backend with one cached, upgraded connection.
-
-    :param connection: a SQLAlchemy URL.
-    """
-
-    def __init__(self, connection):
-        # No ping per checkout (a round trip before every one of the
-        # ~40 writes of a create): a dropped connection fails its
-        # statement instead, and taskflow's storage retries it.
-        engine = _engine.create_engine(connection, pool_pre_ping=False)
-        if engine.dialect.name == 'sqlite':
-            sa.event.listen(engine, 'connect', _sqlite_foreign_keys)
-            engine = engine.execution_options(
-                **{_engine.BEGIN_OPTION: 'immediate'})
-        super().__init__({'connection': connection}, engine=engine)
-        self._connection = None
-        self._connection_lock = threading.Lock()
-
-    def get_connection(self):
-        if self._connection is None:
-            with self._connection_lock:
-                if self._connection is None:
-                    conn = _Connection(self, upgrade_lock=self._upgrade_lock)
-                    conn.upgrade()
-                    self._connection = conn
-        return self._connection
-
-    @property
-    def tables(self):
-        """taskflow's tables (for the queries resume makes itself)."""
-        return self.get_connection()._tables
-
-    def close(self):
-        self.engine.dispose()
-        self._connection = None
-
 
 class MemoryBackend(impl_memory.MemoryBackend):
     """taskflow's memory backend with one connection, no deep copies."""
@@ -227,14 +39,6 @@ class MemoryBackend(impl_memory.MemoryBackend):
 
     def get_connection(self):
         return self._connection
-
-
-def _is_memory(url):
-    if url.startswith('memory://'):
-        return True
-    parsed = sa.engine.make_url(url)
-    return parsed.get_backend_name() == 'sqlite' and parsed.database in (
-        None, '', ':memory:')
 
 
 def get_backend(db_api=None, conf=None):
@@ -252,19 +56,26 @@ def get_backend(db_api=None, conf=None):
     if backend is not None:
         return backend
     engine = getattr(db_api, 'engine', None)
-    db_url = (engine.url.render_as_string(hide_password=False)
-              if isinstance(engine, sa.engine.Engine) else None)
-    url = conf.taskflow.persistence_connection or db_url
-    if db_url is None or _is_memory(db_url) or _is_memory(url):
+    if engine is None:
         backend = MemoryBackend()
-    elif url == db_url:
-        backend = SQLAlchemyBackend(url)
     else:
-        backend = _URL_BACKENDS.get(url)
-        if backend is None:
-            backend = _URL_BACKENDS.setdefault(
-                url, SQLAlchemyBackend(url))
+        backend = _sql_backend(engine, conf)
     return _BACKENDS.setdefault(db_api, backend)
+
+
+def _sql_backend(engine, conf):
+    """The backend of a database on SQLAlchemy ``engine``."""
+    from volflow.persistence import _sql  # SQL databases only (see above)
+    db_url = _sql.engine_url(engine)
+    url = conf.taskflow.persistence_connection or db_url
+    if db_url is None or _sql.in_memory(db_url) or _sql.in_memory(url):
+        return MemoryBackend()
+    if url == db_url:
+        return _sql.SQLAlchemyBackend(url)
+    backend = _URL_BACKENDS.get(url)
+    if backend is None:
+        backend = _URL_BACKENDS.setdefault(url, _sql.SQLAlchemyBackend(url))
+    return backend
 
 
 def reset():
@@ -278,12 +89,9 @@ def reset():
 
 def details(backend):
     """``(uuid, state, meta)`` of every recorded flow, atoms not read."""
-    if isinstance(backend, SQLAlchemyBackend):
-        table = backend.tables.flowdetails
-        with backend.engine.connect() as conn:
-            return [(row.uuid, row.state, row.meta or {})
-                    for row in conn.execute(sa.select(
-                        table.c.uuid, table.c.state, table.c.meta))]
+    sql_details = getattr(backend, 'details', None)  # one query in SQL
+    if sql_details is not None:
+        return sql_details()
     conn = backend.get_connection()
     return [(fd.uuid, fd.state, fd.meta or {})
             for book in conn.get_logbooks(lazy=True)
