@@ -56,6 +56,7 @@ class FakeAPI(api.API):
             raise exception.VolumeNotFound(volume_id=volume_id)
         return volume
 
+    @api.volume_write
     @_locked
     def volume_create(self, context, values):
         now = timeutils.utcnow()
@@ -83,6 +84,7 @@ class FakeAPI(api.API):
         return [v for v in volumes
                 if all(v.get(k) == f for k, f in filters.items())]
 
+    @api.volume_write
     @_locked
     def volume_update(self, context, volume_id, values, expected=None):
         volume = self._volume(context, volume_id)
@@ -92,6 +94,7 @@ class FakeAPI(api.API):
         volume['updated_at'] = timeutils.utcnow()
         return self._with_type(volume)
 
+    @api.volume_write
     @_locked
     def volume_destroy(self, context, volume_id):
         self._volume(context, volume_id)
@@ -106,6 +109,7 @@ class FakeAPI(api.API):
                     allocated.get(volume['host'], 0) + volume['size'])
         return allocated
 
+    @api.volume_write
     @_locked
     def volume_claim_capacity(self, context, volume_id, backend,
                               capacity_gb, values=None):

@@ -98,7 +98,9 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         if not self._schema_ready:
             with self._schema_lock:
                 if not self._schema_ready:
-                    _engine.create_schema(self.engine, models.Base.metadata)
+                    _engine.create_schema(
+                        self.engine, models.Base.metadata,
+                        after=_capacity.install_triggers)
                     self._schema_ready = True
 
     @contextlib.contextmanager
@@ -147,6 +149,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
             raise exception.VolumeNotFound(volume_id=volume_id)
         return volume
 
+    @api.volume_write
     def volume_create(self, context, values):
         now = timeutils.utcnow()
         record = _new_values(
@@ -191,6 +194,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         return [v for v in volumes
                 if all(v.get(k) == f for k, f in filters.items())]
 
+    @api.volume_write
     @_engine.retry_on_deadlock
     def volume_update(self, context, volume_id, values, expected=None):
         values = copy.deepcopy(values)
@@ -205,18 +209,14 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
             return _volume_dict(
                 volume, self._type_name(session, volume.volume_type_id))
 
+    @api.volume_write
     def volume_destroy(self, context, volume_id):
         with self._transaction(write=True) as session:
             session.delete(self._lock_volume(session, context, volume_id))
 
     def volume_allocated_by_host(self, context):
-        stmt = sa.select(
-            models.Volume.host, sa.func.sum(models.Volume.size)).where(
-                models.Volume.host.is_not(None),
-                models.Volume.host != '').group_by(models.Volume.host)
         with self._transaction() as session:
-            return {host: int(total or 0)
-                    for host, total in session.execute(stmt)}
+            return _capacity.allocated_by_host(session)
 
     # Snapshots -----------------------------------------------------------
     def _snapshot(self, session, context, snapshot_id):
