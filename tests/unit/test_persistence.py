@@ -224,6 +224,30 @@ def test_a_claim_a_dead_process_left_unrecorded_drops_no_request(world):
     assert recovery.resume_all(world.conf)['flows'] == []
 
 
+def test_a_flow_is_recorded_with_its_tasks_before_it_runs(world):
+    """The record of a loaded flow names every task, each ``PENDING``.
+
+    They are recorded with the flow detail (one write), and the engine
+    runs on them: its results land in those very atom details.
+    """
+    engine = world.engine()
+    conn = persistence.get_backend(world.db, world.conf).get_connection()
+    flow_uuid = engine.storage.flow_uuid
+    recorded = persistence.existing(conn, flow_uuid)
+    assert sorted(ad.name.split(';')[0].rsplit('.', 1)[-1]
+                  for ad in recorded) == sorted(
+        ['ExtractVolumeRequestTask', 'QuotaReserveTask', 'EntryCreateTask',
+         'QuotaCommitTask', 'VolumeCastTask'])
+    assert {ad.state for ad in recorded} == {'PENDING'}
+    uuids = {ad.name: ad.uuid for ad in recorded}
+    assert engines.run_engine(engine, logger=LOG)
+    done = persistence.existing(conn, flow_uuid)
+    assert {ad.name: ad.uuid for ad in done} == uuids
+    assert {ad.state for ad in done} == {'SUCCESS'}
+    assert done.state == 'SUCCESS'
+    world.check()
+
+
 def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
     world.ctx.auth_token = 'secret-token'
     engine = world.engine()

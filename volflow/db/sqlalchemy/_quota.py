@@ -37,9 +37,11 @@ def reserve(session, project_id, deltas, limits, expire, key=None):
             return keyed
     usage = models.QuotaUsage
     resources = sorted(deltas)
-    mine = (usage.project_id == project_id, usage.resource.in_(resources))
-    existing = set(session.scalars(sa.select(usage.resource).where(*mine)))
-    missing = [r for r in resources if r not in existing]
+    locked = sa.select(usage).where(
+        usage.project_id == project_id, usage.resource.in_(resources)
+    ).order_by(usage.resource).with_for_update()
+    rows = {u.resource: u for u in session.scalars(locked)}
+    missing = [r for r in resources if r not in rows]
     if missing:
         counts = live_counts(session, project_id, missing)
         _engine.insert_ignore(
@@ -47,9 +49,8 @@ def reserve(session, project_id, deltas, limits, expire, key=None):
             [{'project_id': project_id, 'resource': r,
               'in_use': counts[r], 'reserved': 0} for r in missing],
             _USAGE_KEYS)
-    rows = {u.resource: u for u in session.scalars(
-        sa.select(usage).where(*mine).order_by(
-            usage.resource).with_for_update())}
+        rows = {u.resource: u for u in session.scalars(
+            locked.execution_options(populate_existing=True))}
     limits = dict(limits, **dict(session.execute(
         sa.select(models.Quota.resource, models.Quota.hard_limit).where(
             models.Quota.project_id == project_id,
@@ -84,21 +85,28 @@ def live_counts(session, project_id, resources):
             for r in resources}
 
 
-def lost(session, reservations):
-    """The ids neither outstanding nor recorded as committed."""
-    ids = list(dict.fromkeys(reservations or ()))
+def lost(session, reservations, outstanding=None):
+    """The ids neither outstanding nor recorded as committed.
+
+    One query over both tables; ``outstanding``, the ids known to be
+    outstanding already, narrows it to the others (often none: then no
+    query at all).
+    """
+    ids = [rid for rid in dict.fromkeys(reservations or ())
+           if outstanding is None or rid not in outstanding]
     if not ids:
         return []
-    known = set(session.scalars(sa.select(models.Reservation.id).where(
-        models.Reservation.id.in_(ids))))
-    known.update(session.scalars(sa.select(
-        models.CommittedReservation.id).where(
-            models.CommittedReservation.id.in_(ids))))
+    committed = sa.select(models.CommittedReservation.id).where(
+        models.CommittedReservation.id.in_(ids))
+    stmt = committed if outstanding is not None else sa.union_all(
+        sa.select(models.Reservation.id).where(
+            models.Reservation.id.in_(ids)), committed)
+    known = set(session.scalars(stmt))
     return [rid for rid in ids if rid not in known]
 
 
 def finish(session, reservations, commit):
-    """Commit or roll back ``reservations``; return how many were.
+    """Commit or roll back ``reservations``; return the ids that were.
 
     Ids already finished (or unknown) are skipped, which makes commit and
     rollback idempotent. A commit never takes ``in_use`` below zero, and
@@ -107,13 +115,13 @@ def finish(session, reservations, commit):
     """
     ids = list(dict.fromkeys(reservations or ()))
     if not ids:
-        return 0
+        return set()
     found = {r.id: r for r in session.scalars(
         sa.select(models.Reservation).where(
             models.Reservation.id.in_(ids)).order_by(
                 models.Reservation.id).with_for_update())}
     if not found:
-        return 0
+        return set()
     usage = models.QuotaUsage
     keys = sorted({(r.project_id, r.resource) for r in found.values()})
     usages = {(u.project_id, u.resource): u for u in session.scalars(
@@ -132,4 +140,4 @@ def finish(session, reservations, commit):
             session.add(models.CommittedReservation(
                 id=rid, committed_at=timeutils.utcnow()))
         session.delete(res)
-    return len(found)
+    return set(found)

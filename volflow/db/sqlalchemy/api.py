@@ -375,9 +375,8 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):
         with self._transaction(write=True) as session:
-            lost = _quota.lost(session, reservations)
-            _quota.finish(session, reservations, commit=True)
-            return lost
+            done = _quota.finish(session, reservations, commit=True)
+            return _quota.lost(session, reservations, outstanding=done)
 
     @_engine.retry_on_deadlock
     def reservation_rollback(self, context, reservations):
@@ -389,7 +388,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         with self._transaction(write=True) as session:
             expired = session.scalars(sa.select(models.Reservation.id).where(
                 models.Reservation.expire <= now)).all()
-            return _quota.finish(session, expired, commit=False)
+            return len(_quota.finish(session, expired, commit=False))
 
     def reservation_get_all(self, context, project_id=None):
         stmt = sa.select(models.Reservation)
