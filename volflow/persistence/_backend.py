@@ -456,6 +456,10 @@ class MemoryBackend(impl_memory.MemoryBackend):
     def get_connection(self):
         return self._connection
 
+    def close(self):
+        self._connection.clear_all()
+        super().close()
+
 
 def _is_memory(url):
     if url.startswith('memory://'):

@@ -68,6 +68,27 @@ def _new_values(fields, values, **defaults):
     return record
 
 
+def _by_volume_id(stmt):
+    """``{is admin: stmt}``: one volume by id (``v_id``).
+
+    For a non-admin context, scoped to its project (``v_project``).
+    """
+    stmt = stmt.where(models.Volume.id == sa.bindparam('v_id'))
+    return {True: stmt, False: stmt.where(
+        models.Volume.project_id == sa.bindparam('v_project'))}
+
+
+# Statements built once: building one costs about as much as running it.
+_VOLUME_GET = _by_volume_id(sa.select(
+    models.Volume, models.VolumeType.name).outerjoin(
+        models.VolumeType,
+        models.Volume.volume_type_id == models.VolumeType.id))
+_VOLUME_LOCK = {admin: stmt.with_for_update() for admin, stmt in
+                _by_volume_id(sa.select(models.Volume)).items()}
+_TYPE_NAME = sa.select(models.VolumeType.name).where(
+    models.VolumeType.id == sa.bindparam('t_id'))
+
+
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
@@ -134,17 +155,17 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     def _type_name(session, type_id):
         if type_id is None:
             return None
-        return session.scalar(sa.select(models.VolumeType.name).where(
-            models.VolumeType.id == type_id))
+        return session.scalar(_TYPE_NAME, {'t_id': type_id})
 
     def _volume_record(self, session, volume):
         return _volume_dict(volume,
                             self._type_name(session, volume.volume_type_id))
 
     def _lock_volume(self, session, context, volume_id):
-        stmt = sa.select(models.Volume).where(models.Volume.id == volume_id)
-        volume = session.scalar(
-            _scoped(stmt, models.Volume, context).with_for_update())
+        params = {'v_id': volume_id}
+        if not context.is_admin:
+            params['v_project'] = context.project_id
+        volume = session.scalar(_VOLUME_LOCK[context.is_admin], params)
         if volume is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
         return volume
@@ -174,9 +195,12 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
             raise duplicate from None
 
     def volume_get(self, context, volume_id):
+        params = {'v_id': volume_id}
+        if not context.is_admin:
+            params['v_project'] = context.project_id
         with self._transaction() as session:
-            row = session.execute(self._volumes(context).where(
-                models.Volume.id == volume_id)).one_or_none()
+            row = session.execute(_VOLUME_GET[context.is_admin],
+                                  params).one_or_none()
         if row is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
         return _volume_dict(*row)
