@@ -18,8 +18,15 @@ import weakref
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import uuidutils
 import taskflow.engines
 from taskflow import exceptions as taskflow_exceptions
+from taskflow import flow as taskflow_flow
+from taskflow.persistence import models
+from taskflow import retry
+from taskflow import states
+from taskflow import task
+from taskflow.utils import misc
 
 from volflow import executor
 from volflow import flow_utils
@@ -169,6 +176,7 @@ def _load(flow, store, conf, record, engine, **options):
                                      **options)
     backend = record.backend or persistence.get_backend(record.db_api, conf)
     detail = record.detail(flow.name, store)
+    _add_atom_details(detail, flow)
     if not persistence.create_detail(backend.get_connection(), detail,
                                      record.kind):
         LOG.debug('Flow %s was recorded before: this one is a duplicate.',
@@ -213,6 +221,41 @@ def load_recorded(flow_detail, backend, conf=None):
     engine.storage.inject(persistence.stored_store(flow_detail.meta),
                           transient=True)
     return engine
+
+
+def _add_atom_details(detail, flow):
+    """Give a new flow detail the atom details its engine would add.
+
+    taskflow's storage adds them when the engine is prepared, in a write
+    of their own (a transaction on the SQL backend: the flow detail's row
+    and an insert per atom); made here, they are recorded with the flow
+    detail, in its transaction, and the storage finds them by name, as
+    it finds those of a resumed flow. They are what the storage makes: a
+    new uuid, ``PENDING``, the atom's version.
+    """
+    for atom in _atoms(flow):
+        kind = (models.TaskDetail if isinstance(atom, task.Task) else
+                models.RetryDetail if isinstance(atom, retry.Retry) else
+                None)
+        if kind is None:
+            continue  # left to the storage
+        atom_detail = kind(atom.name, uuidutils.generate_uuid())
+        atom_detail.state = states.PENDING
+        version = misc.get_version_string(atom)
+        if version is not None:
+            atom_detail.version = version
+        detail.add(atom_detail)
+
+
+def _atoms(flow):
+    """Every atom of ``flow``: its retry, its tasks, nested flows' too."""
+    if flow.retry is not None:
+        yield flow.retry
+    for node in flow:
+        if isinstance(node, taskflow_flow.Flow):
+            yield from _atoms(node)
+        else:
+            yield node
 
 
 def _claim_recorded(db_api, conf, flow_uuid):

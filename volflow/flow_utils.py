@@ -7,6 +7,7 @@ mute ``taskflow`` to WARN, so a listener logging as ``taskflow`` would hide
 every transition an operator asked for with ``--debug``.
 """
 
+import collections
 import logging as std_logging
 import traceback
 
@@ -14,6 +15,7 @@ from oslo_log import log as logging
 from taskflow import formatters
 from taskflow.listeners import logging as logging_listener
 from taskflow import task
+from taskflow.types import sets
 
 from volflow import exception
 from volflow import redaction
@@ -29,11 +31,52 @@ def _make_task_name(cls, addons=None):
     return name
 
 
+#: ``(class, function, arguments) -> (rebind, requires, optional)``.
+_ARG_MAPPINGS = {}
+
+
+def _hashable(value):
+    if isinstance(value, dict):
+        return tuple(value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(value)
+    return value
+
+
 class VolflowTask(task.Task):
-    """Base of volflow's tasks: a deterministic name, Cinder style."""
+    """Base of volflow's tasks: a deterministic name, Cinder style.
+
+    Every flow is built anew for its engine (a task object carries its
+    engine's notifier callbacks), and taskflow reads the signatures of
+    ``execute`` and ``revert`` (``inspect.signature``) for every task
+    object it builds: a sixth of building a flow. The argument mapping
+    depends only on the class, the function and the arguments given, so
+    it is worked out once per class and arguments; each task gets copies
+    of its own.
+    """
 
     def __init__(self, addons=None, **kwargs):
         super().__init__(_make_task_name(self.__class__, addons), **kwargs)
+
+    def _build_arg_mapping(self, executor, requires=None, rebind=None,
+                           auto_extract=True, ignore_list=None):
+        key = (type(self), getattr(executor, '__func__', executor),
+               _hashable(requires), _hashable(rebind), auto_extract,
+               _hashable(ignore_list),
+               _hashable(self.inject and sorted(self.inject)))
+        try:
+            mapping = _ARG_MAPPINGS.get(key)
+        except TypeError:  # an argument that can't be a key
+            key = mapping = None
+        if mapping is None:
+            mapping = super()._build_arg_mapping(
+                executor, requires=requires, rebind=rebind,
+                auto_extract=auto_extract, ignore_list=ignore_list)
+            if key is not None:
+                _ARG_MAPPINGS[key] = mapping
+        rebound, required, optional = mapping
+        return (collections.OrderedDict(rebound), sets.OrderedSet(required),
+                sets.OrderedSet(optional))
 
 
 class _RefusalFormatter(formatters.FailureFormatter):

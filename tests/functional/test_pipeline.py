@@ -400,6 +400,9 @@ def test_concurrent_engines_share_no_task_and_write_only_their_own(
     pipeline.override('engine', 'serial', group='taskflow')
     pipeline.override('quota_volumes', 100)
     pipeline.create()  # whatever a first create builds and keeps
+    # Its volume is available before its manager flow has ended: count
+    # nothing of that flow.
+    assert local.wait_idle(TIMEOUT)
     writes = _ForeignWrites(monkeypatch)
     count = 40
     barrier = threading.Barrier(count)

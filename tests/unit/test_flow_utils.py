@@ -7,6 +7,7 @@ import pytest
 from taskflow.engines.action_engine import engine as action_engine
 from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
+from taskflow import task as taskflow_task
 
 from volflow import engines
 from volflow import exception
@@ -70,6 +71,36 @@ def test_task_names_are_stable():
 
 
 # Engines ------------------------------------------------------------------
+
+class _Mapped(flow_utils.VolflowTask):
+    def execute(self, context, size, name=None, **kwargs):
+        pass
+
+    def revert(self, context, result, volume_id=None, **kwargs):
+        pass
+
+
+class _Plain(taskflow_task.Task):
+    execute = _Mapped.execute
+    revert = _Mapped.revert
+
+
+@pytest.mark.parametrize('kwargs', [
+    {}, {'rebind': {'size': 'raw_size'}}, {'rebind': ['c', 's']},
+    {'requires': ['extra']}, {'inject': {'name': 'n'}},
+    {'auto_extract': False, 'requires': ['context', 'size']}])
+def test_argument_mappings_are_taskflows_and_each_tasks_own(kwargs):
+    first, second = _Mapped(**kwargs), _Mapped(**kwargs)
+    plain = _Plain('plain', **kwargs)
+    for attribute in ('rebind', 'requires', 'optional', 'revert_rebind',
+                      'revert_optional'):
+        assert getattr(first, attribute) == getattr(plain, attribute)
+        assert list(getattr(first, attribute)) == list(
+            getattr(plain, attribute))
+        assert getattr(first, attribute) is not getattr(second, attribute)
+    first.rebind['size'] = 'changed'
+    assert second.rebind['size'] != 'changed'
+
 
 def test_load_engine_is_loaded_not_run(conf):
     flow = linear_flow.Flow('f').add(Crash())

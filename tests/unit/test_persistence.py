@@ -17,7 +17,9 @@ import uuid
 
 from oslo_messaging.notify import _impl_test
 import pytest
+from taskflow import exceptions as taskflow_exceptions
 from taskflow.patterns import linear_flow
+from taskflow.persistence import models
 from taskflow import retry
 from taskflow import task
 
@@ -34,6 +36,7 @@ from volflow.flows import factories
 from volflow.flows.manager import create_volume as manager_flow
 from volflow.flows.scheduler import create_volume as scheduler_flow
 from volflow import persistence
+from volflow.persistence import _backend as persistence_backend
 from volflow import quota
 from volflow import recovery
 from volflow.rpc import local
@@ -224,6 +227,30 @@ def test_a_claim_a_dead_process_left_unrecorded_drops_no_request(world):
     assert recovery.resume_all(world.conf)['flows'] == []
 
 
+def test_a_flow_is_recorded_with_its_tasks_before_it_runs(world):
+    """The record of a loaded flow names every task, each ``PENDING``.
+
+    They are recorded with the flow detail (one write), and the engine
+    runs on them: its results land in those very atom details.
+    """
+    engine = world.engine()
+    conn = persistence.get_backend(world.db, world.conf).get_connection()
+    flow_uuid = engine.storage.flow_uuid
+    recorded = persistence.existing(conn, flow_uuid)
+    assert sorted(ad.name.split(';')[0].rsplit('.', 1)[-1]
+                  for ad in recorded) == sorted(
+        ['ExtractVolumeRequestTask', 'QuotaReserveTask', 'EntryCreateTask',
+         'QuotaCommitTask', 'VolumeCastTask'])
+    assert {ad.state for ad in recorded} == {'PENDING'}
+    uuids = {ad.name: ad.uuid for ad in recorded}
+    assert engines.run_engine(engine, logger=LOG)
+    done = persistence.existing(conn, flow_uuid)
+    assert {ad.name: ad.uuid for ad in done} == uuids
+    assert {ad.state for ad in done} == {'SUCCESS'}
+    assert done.state == 'SUCCESS'
+    world.check()
+
+
 def test_the_record_holds_no_token_and_resumes_with_a_real_context(world):
     world.ctx.auth_token = 'secret-token'
     engine = world.engine()
@@ -384,3 +411,38 @@ def test_a_create_failing_for_good_stays_error_and_counted(
     assert (usage['volumes']['in_use'], usage['gigabytes']['in_use']) == (
         1, 2)
     world.check()
+
+
+def test_the_memory_backend_keeps_what_it_is_given():
+    """Saved objects are kept; another object's write merges into them."""
+    conn = persistence_backend.MemoryBackend().get_connection()
+    detail = models.FlowDetail('f', str(uuid.uuid4()))
+    atom = models.TaskDetail('t', str(uuid.uuid4()))
+    detail.add(atom)
+    book = models.LogBook('b', uuid=detail.uuid)
+    book.add(detail)
+    assert conn.create_logbook(book)
+    assert not conn.create_logbook(book)  # recorded before: a duplicate
+    assert conn.get_flow_details(detail.uuid) is detail
+    assert conn.get_atom_details(atom.uuid) is atom
+    written = atom.copy()
+    written.state = 'SUCCESS'
+    written.results = {'volume_id': 'v'}
+    assert conn.update_atom_details(written) is atom
+    assert (atom.state, atom.results) == ('SUCCESS', {'volume_id': 'v'})
+    clone = detail.copy()
+    clone.state = 'RUNNING'
+    later = models.TaskDetail('t2', str(uuid.uuid4()))
+    clone.add(later)
+    assert conn.update_flow_details(clone) is detail
+    assert detail.state == 'RUNNING'
+    assert [ad.name for ad in conn.get_atoms_for_flow(detail.uuid)] == [
+        't', 't2']
+    assert [fd.uuid for fd in conn.get_flows_for_book(book.uuid)] == [
+        detail.uuid]
+    conn.destroy_logbook(book.uuid)
+    for missing in (lambda: conn.get_flow_details(detail.uuid),
+                    lambda: conn.get_atom_details(later.uuid),
+                    lambda: conn.update_flow_details(clone)):
+        with pytest.raises(taskflow_exceptions.NotFound):
+            missing()

@@ -23,6 +23,8 @@ delta to ``in_use``; a rollback takes it back.
 
 import abc
 import copy
+import functools
+import threading
 import uuid
 
 from volflow import context as volflow_context
@@ -46,8 +48,59 @@ VOLUME_TYPE_FIELDS = ('id', 'name', 'extra_specs')
 DEFAULT_VOLUME_TYPE = '__DEFAULT__'
 
 
+class _Changes:
+    """A count of volume writes in this process, and who waits on it."""
+
+    def __init__(self):
+        self.count = 0
+        self.condition = threading.Condition(threading.Lock())
+
+
+def volume_write(func):
+    """Decorate an implementation's method that writes volumes.
+
+    When it returns - its transaction committed - the threads waiting in
+    :meth:`API.volume_wait_change` wake up.
+    """
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        result = func(self, *args, **kwargs)
+        changes = self._volume_changes()
+        with changes.condition:
+            changes.count += 1
+            changes.condition.notify_all()
+        return result
+    return wrapper
+
+
 class API(metaclass=abc.ABCMeta):
     """What volflow needs from a database."""
+
+    # Changes -------------------------------------------------------------
+    def _volume_changes(self):
+        changes = self.__dict__.get('_volflow_changes')
+        if changes is None:
+            changes = self.__dict__.setdefault('_volflow_changes',
+                                               _Changes())
+        return changes
+
+    def volume_changes(self):
+        """How many volume writes this process has seen (a mark)."""
+        return self._volume_changes().count
+
+    def volume_wait_change(self, mark, timeout):
+        """Wait until a volume write after ``mark``, or ``timeout`` seconds.
+
+        Writes of this process wake the waiter at once (the implementations
+        decorate theirs with :func:`volume_write`); another process's are
+        seen when the caller reads again after the timeout.
+
+        :returns: whether a write came.
+        """
+        changes = self._volume_changes()
+        with changes.condition:
+            return changes.condition.wait_for(
+                lambda: changes.count != mark, timeout)
 
     # Volumes -------------------------------------------------------------
     @abc.abstractmethod

@@ -64,6 +64,7 @@ class FakeAPI(api.API):
             raise exception.VolumeNotFound(volume_id=volume_id)
         return volume
 
+    @api.volume_write
     @_locked
     def volume_create(self, context, values):
         volume = api.new_volume(values, timeutils.utcnow())
@@ -81,6 +82,7 @@ class FakeAPI(api.API):
         return [v for v in volumes
                 if all(v.get(k) == f for k, f in filters.items())]
 
+    @api.volume_write
     @_locked
     def volume_update(self, context, volume_id, values, expected=None):
         volume = self._volume(context, volume_id)
@@ -90,6 +92,7 @@ class FakeAPI(api.API):
         volume['updated_at'] = timeutils.utcnow()
         return self._with_type(volume)
 
+    @api.volume_write
     @_locked
     def volume_destroy(self, context, volume_id):
         self._volume(context, volume_id)
@@ -104,6 +107,7 @@ class FakeAPI(api.API):
                     allocated.get(volume['host'], 0) + volume['size'])
         return allocated
 
+    @api.volume_write
     @_locked
     def volume_claim_capacity(self, context, volume_id, backend,
                               capacity_gb, values=None):

@@ -118,12 +118,39 @@ class _Connection(base.Connection):
     # (runs are claimed) and hands over the whole record, so one UPDATE
     # of the row, with a statement built once, says the same: about half
     # the cost of a persisted flow (measured on PostgreSQL).
-    def _update_row(self, conn, table, record):
-        statements = self.__dict__.setdefault('_volflow_updates', {})
-        statement = statements.get(table.name)
+    def _statement(self, kind, table):
+        """``kind`` (``insert``, ``update``) of ``table``, built once."""
+        statements = self.__dict__.setdefault('_volflow_statements', {})
+        statement = statements.get((kind, table.name))
         if statement is None:
-            statement = statements[table.name] = sa.update(table).where(
-                table.c.uuid == sa.bindparam('_volflow_uuid'))
+            statement = statements[(kind, table.name)] = (
+                sa.insert(table) if kind == 'insert' else
+                sa.update(table).where(
+                    table.c.uuid == sa.bindparam('_volflow_uuid')))
+        return statement
+
+    # taskflow inserts with ``insert(table).values(**row)``: a statement
+    # built per row, about half the cost of the insert. One statement,
+    # built once, takes every row - the atom details of a flow in one
+    # execution.
+    def _insert_flow_details(self, conn, flow_detail, parent_uuid):
+        tables = self._tables
+        conn.execute(self._statement('insert', tables.flowdetails),
+                     dict(flow_detail.to_dict(), parent_uuid=parent_uuid))
+        atoms = [dict(atom_detail.to_dict(), parent_uuid=flow_detail.uuid,
+                      atom_type=models.atom_detail_type(atom_detail))
+                 for atom_detail in flow_detail]
+        if atoms:
+            conn.execute(self._statement('insert', tables.atomdetails),
+                         atoms)
+
+    def _insert_atom_details(self, conn, atom_detail, parent_uuid):
+        conn.execute(self._statement('insert', self._tables.atomdetails),
+                     dict(atom_detail.to_dict(), parent_uuid=parent_uuid,
+                          atom_type=models.atom_detail_type(atom_detail)))
+
+    def _update_row(self, conn, table, record):
+        statement = self._statement('update', table)
         values = record.to_dict()
         values['_volflow_uuid'] = values.pop('uuid')
         if conn.execute(statement, values).rowcount == 0:
@@ -161,50 +188,90 @@ class _Connection(base.Connection):
                 written.popitem(last=False)
         return atom_detail
 
+    def _flows_known(self):
+        """``{flow uuid: [state, meta, {atom uuids}]}`` as written.
+
+        What this process wrote of the flows it recorded: the rows they
+        have, so that a flow detail's update needs neither a query for
+        its atom details nor a write that would tell resume nothing.
+        Bounded like the atom details' (:data:`_REMEMBERED`).
+        """
+        known = self.__dict__.get('_volflow_flows')
+        if known is None:
+            known = self.__dict__.setdefault('_volflow_flows',
+                                             collections.OrderedDict())
+        return known
+
+    def _remember_flow(self, flow_detail):
+        lock = self.__dict__.setdefault('_volflow_lock', threading.Lock())
+        known = self._flows_known()
+        with lock:
+            known[flow_detail.uuid] = [flow_detail.state,
+                                       dict(flow_detail.meta or {}),
+                                       {ad.uuid for ad in flow_detail}]
+            known.move_to_end(flow_detail.uuid)
+            while len(known) > _REMEMBERED:
+                known.popitem(last=False)
+
     def create_logbook(self, book):
         """Insert a new logbook and its flow details; False if it exists.
 
         taskflow's ``save_logbook`` reads first and merges into a logbook
         that exists; volflow records each flow once, under a uuid that
-        tells duplicates, so one transaction of inserts says it all.
+        tells duplicates, so one transaction of inserts says it all (the
+        atom details included: :func:`volflow.engines.load_engine` makes
+        them with the flow detail).
         """
         with _storage_errors('creating logbook', book.uuid):
             try:
                 with self._engine.begin() as conn:
-                    conn.execute(sa.insert(self._tables.logbooks).values(
-                        **book.to_dict()))
+                    conn.execute(self._statement(
+                        'insert', self._tables.logbooks), book.to_dict())
                     for flow_detail in book:
                         self._insert_flow_details(conn, flow_detail,
                                                   book.uuid)
             except sa_exc.IntegrityError:
                 return False
+        for flow_detail in book:
+            self._remember_flow(flow_detail)
         return True
 
     def update_flow_details(self, flow_detail):
-        """The flow detail's row; its atom details only if new ones."""
-        atoms = self._tables.atomdetails
+        """The flow detail's row; its atom details only if new ones.
+
+        A flow recorded ``PENDING`` by this process and now ``RUNNING``,
+        nothing else changed, is not written: resume treats both alike
+        (unfinished: run it), and the next state it reaches is written.
+        Atom details this process inserted are not looked for again.
+        """
+        known = self._flows_known().get(flow_detail.uuid)
+        atoms = {ad.uuid for ad in flow_detail}
+        meta = dict(flow_detail.meta or {})
+        if known is not None and atoms <= known[2]:
+            if (known[0] == states.PENDING and
+                    flow_detail.state == states.RUNNING and
+                    meta == known[1]):
+                return flow_detail
+            with _storage_errors('updating flow details', flow_detail.uuid):
+                with self._engine.begin() as conn:
+                    self._update_row(conn, self._tables.flowdetails,
+                                     flow_detail)
+            known[:2] = [flow_detail.state, meta]
+            return flow_detail
+        table = self._tables.atomdetails
         with _storage_errors('updating flow details', flow_detail.uuid):
             with self._engine.begin() as conn:
                 self._update_row(conn, self._tables.flowdetails,
                                  flow_detail)
-                known = set(conn.execute(sa.select(atoms.c.uuid).where(
-                    atoms.c.parent_uuid == flow_detail.uuid)).scalars())
+                inserted = set(conn.execute(sa.select(table.c.uuid).where(
+                    table.c.parent_uuid == flow_detail.uuid)).scalars())
                 for atom_detail in flow_detail:
-                    if atom_detail.uuid not in known:
+                    if atom_detail.uuid not in inserted:
                         self._insert_atom_details(conn, atom_detail,
                                                   flow_detail.uuid)
+        if known is not None:
+            known[:] = [flow_detail.state, meta, known[2] | atoms]
         return flow_detail
-
-    def _insert_flow_details(self, conn, flow_detail, parent_uuid):
-        values = dict(flow_detail.to_dict(), parent_uuid=parent_uuid)
-        conn.execute(sa.insert(self._tables.flowdetails).values(**values))
-        for atom_detail in flow_detail:
-            self._insert_atom_details(conn, atom_detail, flow_detail.uuid)
-
-    def _insert_atom_details(self, conn, atom_detail, parent_uuid):
-        values = dict(atom_detail.to_dict(), parent_uuid=parent_uuid,
-                      atom_type=models.atom_detail_type(atom_detail))
-        conn.execute(sa.insert(self._tables.atomdetails).values(**values))
 
     # Everything a flow run does not write: taskflow's own code.
     def _taskflow(self):

@@ -6,6 +6,7 @@ the quota usage left behind.
 """
 
 import datetime
+import threading
 from unittest import mock
 import uuid
 
@@ -533,3 +534,24 @@ def test_sqlite_in_memory(clock):
     volume = _volume(db)
     assert db.volume_get_all(CTX_A) == [volume]
     db.dispose()
+
+
+def test_a_volume_write_wakes_a_waiter(db):
+    """Every volume write of this process wakes API.wait at once."""
+    volume = db.volume_create(ADMIN, {'size': 1, 'status': 'creating'})
+    mark = db.volume_changes()
+    assert not db.volume_wait_change(mark, 0)
+    woken = []
+    waiter = threading.Thread(target=lambda: woken.append(
+        db.volume_wait_change(mark, 60)))
+    waiter.start()
+    db.volume_claim_capacity(ADMIN, volume['id'], 'b1', 10)
+    waiter.join(60)
+    assert woken == [True]
+    for write in (lambda: db.volume_update(ADMIN, volume['id'],
+                                           {'status': 'available'}),
+                  lambda: db.volume_destroy(ADMIN, volume['id']),
+                  lambda: db.volume_create(ADMIN, {'size': 1})):
+        mark = db.volume_changes()
+        write()
+        assert db.volume_wait_change(mark, 0)

@@ -157,12 +157,13 @@ def transaction(sessionmaker, write=False):
         yield session
 
 
-def create_schema(engine, metadata):
+def create_schema(engine, metadata, after=None):
     """Create missing tables; safe when several processes start at once.
 
     The tables are created in one transaction holding the database lock
     (SQLite) or an advisory lock (PostgreSQL), so a second process waits
-    and then finds the tables there.
+    and then finds the tables there. ``after(connection)``, when given,
+    runs last in the same transaction (triggers and what they maintain).
     """
     with engine.connect() as conn:
         conn.execution_options(**{BEGIN_OPTION: 'immediate'})
@@ -171,6 +172,8 @@ def create_schema(engine, metadata):
                 conn.execute(sa.select(
                     sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
             metadata.create_all(conn)
+            if after is not None:
+                after(conn)
     LOG.debug('Database schema ready on %s',
               engine.url.render_as_string(hide_password=True))
 

@@ -36,18 +36,28 @@ class FlowClaim(models.Base):
                 'expire': self.expire}
 
 
+# Statements built once, not per claim: building them was half of a
+# claim's CPU time.
+_CLAIMS = FlowClaim.__table__
+_INSERTS = {
+    'postgresql': postgresql.insert(_CLAIMS).on_conflict_do_nothing(
+        index_elements=['flow_uuid']),
+    'sqlite': sqlite.insert(_CLAIMS).on_conflict_do_nothing(
+        index_elements=['flow_uuid']),
+}
+_RELEASE = sa.delete(_CLAIMS).where(
+    _CLAIMS.c.flow_uuid == sa.bindparam('c_uuid'),
+    _CLAIMS.c.owner == sa.bindparam('c_owner'))
+
+
 def _insert_if_absent(session, values):
     """Insert the claim unless one exists; whether it was inserted."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ('postgresql', 'sqlite'):
-        insert = postgresql.insert if dialect == 'postgresql' else (
-            sqlite.insert)
-        result = session.execute(insert(FlowClaim).values(
-            values).on_conflict_do_nothing(index_elements=['flow_uuid']))
-        return result.rowcount == 1
+    insert = _INSERTS.get(session.get_bind().dialect.name)
+    if insert is not None:
+        return session.execute(insert, values).rowcount == 1
     try:
         with session.begin_nested():
-            session.execute(sa.insert(FlowClaim).values(values))
+            session.execute(sa.insert(_CLAIMS), values)
     except sa_exc.IntegrityError:
         return False
     return True
@@ -76,8 +86,8 @@ class ClaimsMixin:
 
     def flow_claim_release(self, context, flow_uuid, owner):
         with self._transaction(write=True) as session:
-            session.execute(sa.delete(FlowClaim).where(
-                FlowClaim.flow_uuid == flow_uuid, FlowClaim.owner == owner))
+            session.execute(_RELEASE, {'c_uuid': flow_uuid,
+                                       'c_owner': owner})
 
     def flow_claims_renew(self, context, owner, expire):
         with self._transaction(write=True) as session:

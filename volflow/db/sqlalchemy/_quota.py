@@ -35,39 +35,55 @@ def reserve(session, project_id, deltas, limits, expire, key=None):
         keyed = [api.reservation_id(key, res) for res in deltas]
         if len(keyed) > len(lost(session, keyed)):
             return keyed
-    usage = models.QuotaUsage
+    usage = models.QuotaUsage.__table__
     resources = sorted(deltas)
-    mine = (usage.project_id == project_id, usage.resource.in_(resources))
-    existing = set(session.scalars(sa.select(usage.resource).where(*mine)))
-    missing = [r for r in resources if r not in existing]
+    locked = sa.select(usage.c.resource, usage.c.in_use,
+                       usage.c.reserved).where(
+        usage.c.project_id == project_id, usage.c.resource.in_(resources)
+    ).order_by(usage.c.resource).with_for_update()
+    rows = _usages(session, locked)
+    missing = [r for r in resources if r not in rows]
     if missing:
         counts = live_counts(session, project_id, missing)
         _engine.insert_ignore(
-            session, usage,
+            session, models.QuotaUsage,
             [{'project_id': project_id, 'resource': r,
               'in_use': counts[r], 'reserved': 0} for r in missing],
             _USAGE_KEYS)
-    rows = {u.resource: u for u in session.scalars(
-        sa.select(usage).where(*mine).order_by(
-            usage.resource).with_for_update())}
+        rows = _usages(session, locked)
     limits = dict(limits, **dict(session.execute(
         sa.select(models.Quota.resource, models.Quota.hard_limit).where(
             models.Quota.project_id == project_id,
             models.Quota.resource.in_(resources))).all()))
-    quota_sync.check_over(deltas, limits,
-                          {r: rows[r].to_dict() for r in deltas})
-    ids = []
-    for resource, delta in deltas.items():
-        if delta > 0:
-            rows[resource].reserved += delta
-        reservation = models.Reservation(
-            id=(uuidutils.generate_uuid() if key is None
-                else api.reservation_id(key, resource)),
-            project_id=project_id,
-            resource=resource, delta=delta, expire=expire)
-        session.add(reservation)
-        ids.append(reservation.id)
-    return ids
+    quota_sync.check_over(deltas, limits, {r: rows[r] for r in deltas})
+    bumps = [{'u_project': project_id, 'u_resource': resource,
+              'u_reserved': rows[resource]['reserved'] + delta}
+             for resource, delta in deltas.items() if delta > 0]
+    if bumps:
+        session.execute(_SET_RESERVED, bumps)
+    reservations = [{'id': (uuidutils.generate_uuid() if key is None
+                            else api.reservation_id(key, resource)),
+                     'project_id': project_id, 'resource': resource,
+                     'delta': delta, 'expire': expire}
+                    for resource, delta in deltas.items()]
+    session.execute(sa.insert(models.Reservation.__table__), reservations)
+    return [r['id'] for r in reservations]
+
+
+# Core statements, not the ORM: a unit of work per reservation made or
+# finished was most of a quota step's cost.
+_USAGE = models.QuotaUsage.__table__
+_WHERE_USAGE = (_USAGE.c.project_id == sa.bindparam('u_project'),
+                _USAGE.c.resource == sa.bindparam('u_resource'))
+_SET_RESERVED = sa.update(_USAGE).where(*_WHERE_USAGE).values(
+    reserved=sa.bindparam('u_reserved'))
+_SET_USAGE = sa.update(_USAGE).where(*_WHERE_USAGE).values(
+    reserved=sa.bindparam('u_reserved'), in_use=sa.bindparam('u_in_use'))
+
+
+def _usages(session, select):
+    return {row.resource: {'in_use': row.in_use, 'reserved': row.reserved}
+            for row in session.execute(select)}
 
 
 def live_counts(session, project_id, resources):
@@ -84,21 +100,28 @@ def live_counts(session, project_id, resources):
             for r in resources}
 
 
-def lost(session, reservations):
-    """The ids neither outstanding nor recorded as committed."""
-    ids = list(dict.fromkeys(reservations or ()))
+def lost(session, reservations, outstanding=None):
+    """The ids neither outstanding nor recorded as committed.
+
+    One query over both tables; ``outstanding``, the ids known to be
+    outstanding already, narrows it to the others (often none: then no
+    query at all).
+    """
+    ids = [rid for rid in dict.fromkeys(reservations or ())
+           if outstanding is None or rid not in outstanding]
     if not ids:
         return []
-    known = set(session.scalars(sa.select(models.Reservation.id).where(
-        models.Reservation.id.in_(ids))))
-    known.update(session.scalars(sa.select(
-        models.CommittedReservation.id).where(
-            models.CommittedReservation.id.in_(ids))))
+    committed = sa.select(models.CommittedReservation.id).where(
+        models.CommittedReservation.id.in_(ids))
+    stmt = committed if outstanding is not None else sa.union_all(
+        sa.select(models.Reservation.id).where(
+            models.Reservation.id.in_(ids)), committed)
+    known = set(session.scalars(stmt))
     return [rid for rid in ids if rid not in known]
 
 
 def finish(session, reservations, commit):
-    """Commit or roll back ``reservations``; return how many were.
+    """Commit or roll back ``reservations``; return the ids that were.
 
     Ids already finished (or unknown) are skipped, which makes commit and
     rollback idempotent. A commit never takes ``in_use`` below zero, and
@@ -107,29 +130,42 @@ def finish(session, reservations, commit):
     """
     ids = list(dict.fromkeys(reservations or ()))
     if not ids:
-        return 0
-    found = {r.id: r for r in session.scalars(
-        sa.select(models.Reservation).where(
-            models.Reservation.id.in_(ids)).order_by(
-                models.Reservation.id).with_for_update())}
+        return set()
+    table = models.Reservation.__table__
+    found = {r.id: r for r in session.execute(
+        sa.select(table.c.id, table.c.project_id, table.c.resource,
+                  table.c.delta).where(table.c.id.in_(ids)).order_by(
+                      table.c.id).with_for_update())}
     if not found:
-        return 0
-    usage = models.QuotaUsage
+        return set()
+    usage = _USAGE
     keys = sorted({(r.project_id, r.resource) for r in found.values()})
-    usages = {(u.project_id, u.resource): u for u in session.scalars(
-        sa.select(usage).where(
-            sa.tuple_(usage.project_id, usage.resource).in_(keys)
-        ).order_by(usage.project_id, usage.resource).with_for_update())}
+    usages = {(u.project_id, u.resource): {'in_use': u.in_use,
+                                           'reserved': u.reserved}
+              for u in session.execute(sa.select(
+                  usage.c.project_id, usage.c.resource, usage.c.in_use,
+                  usage.c.reserved).where(
+                      sa.tuple_(usage.c.project_id, usage.c.resource).in_(
+                          keys)).order_by(usage.c.project_id,
+                                          usage.c.resource).with_for_update())}
+    now = timeutils.utcnow()
+    committed = []
     for rid in ids:
         res = found.get(rid)
         if res is None:
             continue  # already finished
         row = usages[(res.project_id, res.resource)]
         if res.delta > 0:
-            row.reserved = max(0, row.reserved - res.delta)
+            row['reserved'] = max(0, row['reserved'] - res.delta)
         if commit:
-            row.in_use = max(0, row.in_use + res.delta)
-            session.add(models.CommittedReservation(
-                id=rid, committed_at=timeutils.utcnow()))
-        session.delete(res)
-    return len(found)
+            row['in_use'] = max(0, row['in_use'] + res.delta)
+            committed.append({'id': rid, 'committed_at': now})
+    session.execute(_SET_USAGE, [
+        {'u_project': project, 'u_resource': resource,
+         'u_reserved': row['reserved'], 'u_in_use': row['in_use']}
+        for (project, resource), row in usages.items()])
+    if committed:
+        session.execute(sa.insert(models.CommittedReservation.__table__),
+                        committed)
+    session.execute(sa.delete(table).where(table.c.id.in_(list(found))))
+    return set(found)

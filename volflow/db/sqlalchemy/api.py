@@ -55,6 +55,27 @@ def _volume_dict(volume, type_name):
     return record
 
 
+def _by_volume_id(stmt):
+    """``{is admin: stmt}``: one volume by id (``v_id``).
+
+    For a non-admin context, scoped to its project (``v_project``).
+    """
+    stmt = stmt.where(models.Volume.id == sa.bindparam('v_id'))
+    return {True: stmt, False: stmt.where(
+        models.Volume.project_id == sa.bindparam('v_project'))}
+
+
+# Statements built once: building one costs about as much as running it.
+_VOLUME_GET = _by_volume_id(sa.select(
+    models.Volume, models.VolumeType.name).outerjoin(
+        models.VolumeType,
+        models.Volume.volume_type_id == models.VolumeType.id))
+_VOLUME_LOCK = {admin: stmt.with_for_update() for admin, stmt in
+                _by_volume_id(sa.select(models.Volume)).items()}
+_TYPE_NAME = sa.select(models.VolumeType.name).where(
+    models.VolumeType.id == sa.bindparam('t_id'))
+
+
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
@@ -85,7 +106,9 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         if not self._schema_ready:
             with self._schema_lock:
                 if not self._schema_ready:
-                    _engine.create_schema(self.engine, models.Base.metadata)
+                    _engine.create_schema(
+                        self.engine, models.Base.metadata,
+                        after=_capacity.install_triggers)
                     self._schema_ready = True
 
     @contextlib.contextmanager
@@ -119,21 +142,22 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     def _type_name(session, type_id):
         if type_id is None:
             return None
-        return session.scalar(sa.select(models.VolumeType.name).where(
-            models.VolumeType.id == type_id))
+        return session.scalar(_TYPE_NAME, {'t_id': type_id})
 
     def _volume_record(self, session, volume):
         return _volume_dict(volume,
                             self._type_name(session, volume.volume_type_id))
 
     def _lock_volume(self, session, context, volume_id):
-        stmt = sa.select(models.Volume).where(models.Volume.id == volume_id)
-        volume = session.scalar(
-            _scoped(stmt, models.Volume, context).with_for_update())
+        params = {'v_id': volume_id}
+        if not context.is_admin:
+            params['v_project'] = context.project_id
+        volume = session.scalar(_VOLUME_LOCK[context.is_admin], params)
         if volume is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
         return volume
 
+    @api.volume_write
     def volume_create(self, context, values):
         record = api.new_volume(values, timeutils.utcnow())
         duplicate = api.already_exists('volume', record['id'])
@@ -152,9 +176,12 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
             raise duplicate from None
 
     def volume_get(self, context, volume_id):
+        params = {'v_id': volume_id}
+        if not context.is_admin:
+            params['v_project'] = context.project_id
         with self._transaction() as session:
-            row = session.execute(self._volumes(context).where(
-                models.Volume.id == volume_id)).one_or_none()
+            row = session.execute(_VOLUME_GET[context.is_admin],
+                                  params).one_or_none()
         if row is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
         return _volume_dict(*row)
@@ -172,6 +199,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         return [v for v in volumes
                 if all(v.get(k) == f for k, f in filters.items())]
 
+    @api.volume_write
     @_engine.retry_on_deadlock
     def volume_update(self, context, volume_id, values, expected=None):
         values = copy.deepcopy(values)
@@ -186,18 +214,14 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
             return _volume_dict(
                 volume, self._type_name(session, volume.volume_type_id))
 
+    @api.volume_write
     def volume_destroy(self, context, volume_id):
         with self._transaction(write=True) as session:
             session.delete(self._lock_volume(session, context, volume_id))
 
     def volume_allocated_by_host(self, context):
-        stmt = sa.select(
-            models.Volume.host, sa.func.sum(models.Volume.size)).where(
-                models.Volume.host.is_not(None),
-                models.Volume.host != '').group_by(models.Volume.host)
         with self._transaction() as session:
-            return {host: int(total or 0)
-                    for host, total in session.execute(stmt)}
+            return _capacity.allocated_by_host(session)
 
     # Snapshots -----------------------------------------------------------
     def _snapshot(self, session, context, snapshot_id):
@@ -349,9 +373,8 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):
         with self._transaction(write=True) as session:
-            lost = _quota.lost(session, reservations)
-            _quota.finish(session, reservations, commit=True)
-            return lost
+            done = _quota.finish(session, reservations, commit=True)
+            return _quota.lost(session, reservations, outstanding=done)
 
     @_engine.retry_on_deadlock
     def reservation_rollback(self, context, reservations):
@@ -363,7 +386,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         with self._transaction(write=True) as session:
             expired = session.scalars(sa.select(models.Reservation.id).where(
                 models.Reservation.expire <= now)).all()
-            return _quota.finish(session, expired, commit=False)
+            return len(_quota.finish(session, expired, commit=False))
 
     def reservation_get_all(self, context, project_id=None):
         stmt = sa.select(models.Reservation)

@@ -211,11 +211,15 @@ class EntryCreateTask(flow_utils.VolflowTask):
             'multiattach': multiattach,
         }
         try:
-            # Resumed after a crash: the row may exist already.
-            volume = self.db.volume_get(context, volume_id)
-        except exception.VolumeNotFound:
             volume = self.db.volume_create(context, values)
-        else:
+        except exception.InvalidVolume:
+            # Resumed after a crash: the row may exist already (and be
+            # ours), or the id be another volume's (refused).
+            try:
+                volume = self.db.volume_get(context, volume_id)
+            except exception.VolumeNotFound:
+                raise exception.InvalidVolume(
+                    reason=f'volume {volume_id} already exists') from None
             self._check_own(volume, values)
         properties = {key: volume[key] for key in (
             'size', 'project_id', 'user_id', 'volume_type_id',

@@ -1,0 +1,99 @@
+"""SQL statements and transactions per create, counted on SQLite.
+
+Run from a checkout: ``python benchmarks/sql_count.py [--creates N]
+[--connection URL] [--verbose]``. A SQLAlchemy ``before_cursor_execute``
+listener on volflow's engine and on the persistence backend's counts
+every statement of N full creates (API, scheduler and manager flows,
+fake driver without latency) and of N runs of the API flow alone, waiting
+for the pipeline through the in-process rpc rather than by reading the
+volume, so that no poll is counted. ``BEGIN`` / ``BEGIN IMMEDIATE`` open
+the transactions (each ends in a commit the driver makes without a
+statement). ``--verbose`` lists the statements, most frequent first.
+"""
+
+import argparse
+import collections
+import shutil
+import sys
+import tempfile
+import warnings
+
+warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
+warnings.filterwarnings('ignore', category=DeprecationWarning)
+
+import sqlalchemy as sa  # noqa: E402
+
+import _setup  # noqa: E402  (benchmarks/ is sys.path[0] when run)
+from volflow import persistence  # noqa: E402
+from volflow.rpc import local  # noqa: E402
+
+
+class Counter:
+    """Statements seen on some engines while it is on."""
+
+    def __init__(self, engines):
+        self.engines = {id(e): e for e in engines}.values()
+        self.statements = collections.Counter()
+
+    def _seen(self, conn, cursor, statement, params, context, many):
+        self.statements[' '.join(statement.split())[:100]] += 1
+
+    def __enter__(self):
+        for engine in self.engines:
+            sa.event.listen(engine, 'before_cursor_execute', self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        for engine in self.engines:
+            sa.event.remove(engine, 'before_cursor_execute', self._seen)
+
+    def summary(self, runs):
+        total = sum(self.statements.values()) / runs
+        begins = sum(c for s, c in self.statements.items()
+                     if s.startswith('BEGIN')) / runs
+        return total, begins
+
+
+def count(env, runs, func):
+    backend = persistence.get_backend(env.db, _setup.CONF)
+    engines = [env.db.engine] + ([backend.engine]
+                                 if hasattr(backend, 'engine') else [])
+    with Counter(engines) as counter:
+        for _ in range(runs):
+            func()
+            assert local.wait_idle(60)
+    return counter
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--creates', type=int, default=20)
+    parser.add_argument('--connection', default=None,
+                        help='database URL (default: a SQLite file)')
+    parser.add_argument('--verbose', action='store_true')
+    args = parser.parse_args()
+    _setup.load_conf()
+    state = tempfile.mkdtemp(prefix='volflow-sql-')
+    connection = args.connection or f'sqlite:///{state}/volflow.sqlite'
+    env = _setup.Env(connection=connection, latency=0.0, state_path=state)
+    try:
+        for _ in range(3):  # warm up: schema, usage rows, managers
+            env.create_and_wait()
+        full = count(env, args.creates,
+                     lambda: env.api.create(_setup.CTX, 1, 'bench', None))
+        api = count(env, args.creates, env.api_flow_only)
+    finally:
+        env.close()
+        shutil.rmtree(state, ignore_errors=True)
+    for label, counter in (('full create', full), ('API flow alone', api)):
+        total, begins = counter.summary(args.creates)
+        print(f'{label}: {total:.1f} statements in {begins:.1f} '
+              f'transactions per run')
+        if args.verbose:
+            for statement, n in counter.statements.most_common():
+                print(f'  {n / args.creates:5.1f}  {statement}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
