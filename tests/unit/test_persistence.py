@@ -22,6 +22,7 @@ from taskflow.patterns import linear_flow
 from taskflow.persistence import models
 from taskflow import retry
 from taskflow import task
+from taskflow.types import failure
 
 from tests.fixtures import postgres
 from tests import invariants
@@ -440,6 +441,15 @@ def test_the_memory_backend_keeps_what_it_is_given():
         't', 't2']
     assert [fd.uuid for fd in conn.get_flows_for_book(book.uuid)] == [
         detail.uuid]
+    try:
+        raise ValueError('disk on fire')
+    except ValueError:
+        live = failure.Failure()
+    written = atom.copy()
+    written.failure = live
+    conn.update_atom_details(written)
+    assert atom.failure.exc_info is None  # no frames kept alive
+    assert atom.failure.matches(live)
     conn.destroy_logbook(book.uuid)
     for missing in (lambda: conn.get_flow_details(detail.uuid),
                     lambda: conn.get_atom_details(later.uuid),

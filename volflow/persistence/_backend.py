@@ -20,6 +20,7 @@ from taskflow import exceptions as taskflow_exceptions
 from taskflow.persistence.backends import impl_memory
 from taskflow.persistence import base
 from taskflow import states
+from taskflow.types import failure as taskflow_failure
 
 from volflow import db
 
@@ -92,6 +93,7 @@ class _LiveConnection(base.Connection):
                 self._atoms[atom_detail.uuid] = kept
         if kept is not atom_detail:
             kept.update(atom_detail)
+        _strip_tracebacks(kept)
         return kept
 
     def update_flow_details(self, flow_detail, ignore_missing=False):
@@ -179,6 +181,22 @@ class _LiveConnection(base.Connection):
 
     def get_atoms_for_flow(self, fd_uuid):
         return iter(list(self.get_flow_details(fd_uuid)))
+
+
+def _strip_tracebacks(atom_detail):
+    """Keep an atom's failures as a backend records them: no traceback.
+
+    A kept record lives until it is cleaned up; a live traceback would
+    keep its frames, and all they refer to, as long. The engine's
+    storage keeps the live failure in its own cache while it runs (it
+    hands that one out as long as the recorded one matches it); a
+    resumed engine gets the recorded one, as from any backend.
+    """
+    for name in ('failure', 'revert_failure'):
+        failure = getattr(atom_detail, name)
+        if failure is not None and failure.exc_info is not None:
+            setattr(atom_detail, name,
+                    taskflow_failure.Failure.from_dict(failure.to_dict()))
 
 
 class MemoryBackend(impl_memory.MemoryBackend):
