@@ -1,11 +1,14 @@
 """How volflow loads and runs a flow: engines, records, claims, after-run.
 
-:func:`load_engine` loads a flow with the configured engine type and,
-given a :class:`volflow.persistence.Record`, records it and claims it for
-this process before returning the engine (record first, claim second; see
-:func:`_load`). :func:`run_engine` runs it under the log listener of
+:func:`load_engine` loads a flow with the configured engine type
+(:func:`engine_options`) and, given a :class:`volflow.persistence.Record`
+and with ``[taskflow] persistence_enabled`` on, records it and claims it
+for this process before returning the engine (record first, claim second;
+see :func:`_load`). :func:`run_engine` runs it under the log listener of
 :mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim
-and calls what :func:`after_run` deferred.
+and calls what :func:`after_run` deferred. :func:`load_recorded` loads a
+flow recorded before, for ``volflow resume`` and the conductors, which
+hold its claim themselves (:func:`adopt`).
 
 **A loaded engine is a recorded request**: run it, or resume will. The
 in-process rpc relies on it - a cast loads the receiving flow at once and
@@ -42,7 +45,7 @@ _RUNS = weakref.WeakKeyDictionary()  # engine -> _Run
 
 
 class _Run:
-    """How :func:`claimed` treats one loaded engine.
+    """How :func:`_claimed` treats one loaded engine.
 
     ``release``: drops the claim taken at load; it also runs if the engine
     is garbage-collected unrun. None: no claim of ours (a duplicate, or
@@ -97,9 +100,9 @@ def run_engine(engine, logger=None):
     failures into ``WrappedFailure``; the first cause is what the user
     needs to see).
 
-    A recorded run first claims its flow (:func:`_claimed`): a
-    duplicate, or a flow another process is running or has run, is not
-    run here.
+    A recorded run was claimed when it was loaded; :func:`_claimed`
+    skips a duplicate - a flow another process is running or has run -
+    and drops the claim when the run ends.
 
     :returns: whether the flow ran.
     """

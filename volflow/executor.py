@@ -1,8 +1,9 @@
 """The process-wide executor.
 
 One thread pool per process, created on first use and sized by
-``[taskflow] max_workers``, serves every parallel engine and the
-in-process RPC; taskflow's parallel engine takes it as its executor.
+``[taskflow] max_workers``, serves every parallel engine, the in-process
+RPC, the conductors' jobs and ``volflow create --count``; taskflow's
+parallel engine takes it as its executor.
 
 It is the standard library's pool, not futurist's: futurist's idle workers
 poll their queue once a second and its exit hook joins them, which cost

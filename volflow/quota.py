@@ -3,7 +3,8 @@
 The flow is Cinder's: reserve before creating anything, commit once the
 record exists, roll back when a later step fails. A reservation that is
 never committed nor rolled back (its process died) expires after
-``reservation_expire`` seconds and is rolled back by :meth:`expire`.
+``reservation_expire`` seconds and is rolled back by
+:meth:`QuotaEngine.expire`.
 """
 
 import datetime

@@ -4,9 +4,13 @@ taskflow's SQLAlchemy backend builds a new ``Connection`` - a new
 ``MetaData`` and new ``Table`` objects - on every ``get_connection()``,
 which storage calls for each of the ~29 writes of a 6-task flow: 311-469
 ms per run on a SQLite file, because SQLAlchemy's compiled-statement cache
-never sees the same table twice. The connection holds nothing but those
-tables (every operation runs in its own engine transaction), so
-:class:`SQLAlchemyBackend` keeps one, built and upgraded once per process.
+never sees the same table twice. Every operation runs in its own engine
+transaction, so :class:`SQLAlchemyBackend` keeps one connection, built and
+upgraded once per process; what it keeps besides the tables - statements
+built once, the last write of each atom and flow detail - only saves
+work: a write that would tell resume nothing (a task's ``RUNNING``, a
+progress-only update, a flow recorded ``PENDING`` now ``RUNNING``) is not
+made, and a flow's atom details go in with its record, in one statement.
 
 Its engine is volflow's own (:func:`volflow.db.sqlalchemy._engine.
 create_engine`): pooled, and on SQLite in WAL mode with a busy timeout,

@@ -22,9 +22,8 @@ def _pg_api(request):
     postgres.drop_database(server_url, name)
 
 
-@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
-def db(request, tmp_path):
-    """A fresh, empty database of each kind."""
+def _fresh(request, tmp_path):
+    """A fresh, empty database of the kind ``request.param`` names."""
     if request.param == 'memory':
         yield fake.FakeAPI()
     elif request.param == 'sqlite':
@@ -39,3 +38,15 @@ def db(request, tmp_path):
             for table in reversed(models.Base.metadata.sorted_tables):
                 conn.execute(table.delete())
         yield db
+
+
+@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
+def db(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    yield from _fresh(request, tmp_path)
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def sql_db(request, tmp_path):
+    """A fresh, empty SQL database of each kind."""
+    yield from _fresh(request, tmp_path)
