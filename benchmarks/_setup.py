@@ -5,6 +5,8 @@ per measurement, and the in-process rpc, all through the public API.
 """
 
 import concurrent.futures
+import contextlib
+import shutil
 import tempfile
 import uuid
 
@@ -32,6 +34,23 @@ def load_conf():
     backend_conf.register_backend(CONF, BACKEND)
 
 
+@contextlib.contextmanager
+def sql_env(connection=None, prefix='volflow-b-'):
+    """An :class:`Env` without latency on ``connection``, closed after.
+
+    ``connection`` defaults to a SQLite file in a new state directory,
+    removed afterwards.
+    """
+    state = tempfile.mkdtemp(prefix=prefix)
+    env = Env(connection=connection or f'sqlite:///{state}/volflow.sqlite',
+              latency=0.0, state_path=state)
+    try:
+        yield env
+    finally:
+        env.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
 class Env:
     """Configuration overrides plus a ready :class:`volume_api.API`."""
 
@@ -40,6 +59,7 @@ class Env:
 
     def __init__(self, connection, latency, max_workers=16,
                  state_path=None):
+        self.connection = connection
         self._state = state_path or tempfile.mkdtemp(prefix='volflow-b-')
         self._overrides = [
             ('state_path', self._state, None),

@@ -24,9 +24,7 @@ inflates every figure about two-fold, so compare rows, not runs.
 import argparse
 import cProfile
 import pstats
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -113,18 +111,12 @@ def main():
                         help='database URL (default: a SQLite file)')
     args = parser.parse_args()
     _setup.load_conf()
-    state = tempfile.mkdtemp(prefix='volflow-profile-')
-    connection = args.connection or f'sqlite:///{state}/volflow.sqlite'
-    env = _setup.Env(connection=connection, latency=0.0, state_path=state)
-    try:
+    with _setup.sql_env(args.connection, 'volflow-profile-') as env:
         for _ in range(20):  # warm up: managers, drivers, caches
             env.create_and_wait()
         stats = profile_creates(env, args.creates)
-    finally:
-        env.close()
-        shutil.rmtree(state, ignore_errors=True)
     found = rows_of(stats)
-    print(f'{args.creates} creates on {connection.split(":")[0]}, '
+    print(f'{args.creates} creates on {env.connection.split(":")[0]}, '
           f'profiled: milliseconds per create (rows nest)')
     for row in dict.fromkeys(p[0] for p in PROBES):
         print(f'{row:<44} {found.get(row, 0.0) * 1000 / args.creates:>8.2f}')

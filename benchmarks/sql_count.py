@@ -13,9 +13,7 @@ statement). ``--verbose`` lists the statements, most frequent first.
 
 import argparse
 import collections
-import shutil
 import sys
-import tempfile
 import warnings
 
 warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
@@ -73,18 +71,12 @@ def main():
     parser.add_argument('--verbose', action='store_true')
     args = parser.parse_args()
     _setup.load_conf()
-    state = tempfile.mkdtemp(prefix='volflow-sql-')
-    connection = args.connection or f'sqlite:///{state}/volflow.sqlite'
-    env = _setup.Env(connection=connection, latency=0.0, state_path=state)
-    try:
+    with _setup.sql_env(args.connection, 'volflow-sql-') as env:
         for _ in range(3):  # warm up: schema, usage rows, managers
             env.create_and_wait()
         full = count(env, args.creates,
                      lambda: env.api.create(_setup.CTX, 1, 'bench', None))
         api = count(env, args.creates, env.api_flow_only)
-    finally:
-        env.close()
-        shutil.rmtree(state, ignore_errors=True)
     for label, counter in (('full create', full), ('API flow alone', api)):
         total, begins = counter.summary(args.creates)
         print(f'{label}: {total:.1f} statements in {begins:.1f} '
