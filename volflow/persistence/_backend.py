@@ -151,12 +151,17 @@ class _LiveConnection(base.Connection):
                 for atom_detail in flow_detail:
                     self._atoms.pop(atom_detail.uuid, None)
 
-    def get_logbook(self, book_uuid, lazy=False):
+    @staticmethod
+    def _kept(table, uuid, what):
+        """The kept object of ``uuid``; taskflow's ``NotFound`` if none."""
         try:
-            return self._books[book_uuid]
+            return table[uuid]
         except KeyError:
             raise taskflow_exceptions.NotFound(
-                f'No logbook found with uuid {book_uuid!r}') from None
+                f'No {what} found with uuid {uuid!r}') from None
+
+    def get_logbook(self, book_uuid, lazy=False):
+        return self._kept(self._books, book_uuid, 'logbook')
 
     def get_logbooks(self, lazy=False):
         with self._lock:
@@ -166,18 +171,10 @@ class _LiveConnection(base.Connection):
         return iter(list(self.get_logbook(book_uuid)))
 
     def get_flow_details(self, fd_uuid, lazy=False):
-        try:
-            return self._flows[fd_uuid]
-        except KeyError:
-            raise taskflow_exceptions.NotFound(
-                f'No flow details found with uuid {fd_uuid!r}') from None
+        return self._kept(self._flows, fd_uuid, 'flow details')
 
     def get_atom_details(self, ad_uuid):
-        try:
-            return self._atoms[ad_uuid]
-        except KeyError:
-            raise taskflow_exceptions.NotFound(
-                f'No atom details found with uuid {ad_uuid!r}') from None
+        return self._kept(self._atoms, ad_uuid, 'atom details')
 
     def get_atoms_for_flow(self, fd_uuid):
         return iter(list(self.get_flow_details(fd_uuid)))
