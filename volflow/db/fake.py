@@ -14,6 +14,7 @@ from oslo_utils import uuidutils
 
 from volflow.db import api
 from volflow.db import quota_sync
+from volflow.db import rules
 from volflow import exception
 
 
@@ -54,7 +55,7 @@ class FakeAPI(api.API):
     def _insert(kind, table, record):
         """Add ``record`` to ``table`` (a dict by id); the record."""
         if record['id'] in table:
-            raise api.already_exists(kind, record['id'])
+            raise rules.already_exists(kind, record['id'])
         table[record['id']] = record
         return record
 
@@ -67,7 +68,7 @@ class FakeAPI(api.API):
     @api.volume_write
     @_locked
     def volume_create(self, context, values):
-        volume = api.new_volume(values, timeutils.utcnow())
+        volume = rules.new_volume(values, timeutils.utcnow())
         return self._with_type(self._insert('volume', self._volumes, volume))
 
     @_locked
@@ -86,7 +87,7 @@ class FakeAPI(api.API):
     @_locked
     def volume_update(self, context, volume_id, values, expected=None):
         volume = self._volume(context, volume_id)
-        api.check_expected('volume', volume_id, volume, expected)
+        rules.check_expected('volume', volume_id, volume, expected)
         volume.update(copy.deepcopy(values))
         volume.pop('volume_type', None)
         volume['updated_at'] = timeutils.utcnow()
@@ -112,14 +113,14 @@ class FakeAPI(api.API):
     def volume_claim_capacity(self, context, volume_id, backend,
                               capacity_gb, values=None):
         volume = self._volume(context, volume_id)
-        api.check_expected('volume', volume_id, volume,
-                           {'status': 'creating'})
-        if api.backend_of_host(volume['host']) != backend:
+        rules.check_expected('volume', volume_id, volume,
+                             {'status': 'creating'})
+        if rules.backend_of_host(volume['host']) != backend:
             allocated = sum(
                 other['size'] for other in self._volumes.values()
                 if other['id'] != volume_id and
-                api.backend_of_host(other['host']) == backend)
-            api.claim_fits(volume, backend, capacity_gb, allocated)
+                rules.backend_of_host(other['host']) == backend)
+            rules.claim_fits(volume, backend, capacity_gb, allocated)
             volume.update(copy.deepcopy(values or {}), host=backend)
             volume['updated_at'] = timeutils.utcnow()
         return self._with_type(volume)
@@ -133,7 +134,7 @@ class FakeAPI(api.API):
 
     @_locked
     def snapshot_create(self, context, values):
-        return self._insert('snapshot', self._snapshots, api.new_record(
+        return self._insert('snapshot', self._snapshots, rules.new_record(
             'snapshot', api.SNAPSHOT_FIELDS, values, status='creating',
             created_at=timeutils.utcnow()))
 
@@ -161,7 +162,7 @@ class FakeAPI(api.API):
     # Images --------------------------------------------------------------
     @_locked
     def image_create(self, context, values):
-        return self._insert('image', self._images, api.new_record(
+        return self._insert('image', self._images, rules.new_record(
             'image', api.IMAGE_FIELDS, values, status='active', min_disk=0,
             is_public=False, properties={}, location=None,
             created_at=timeutils.utcnow()))
@@ -237,7 +238,7 @@ class FakeAPI(api.API):
     def quota_reserve(self, context, project_id, deltas, limits, expire,
                       key=None):
         if key is not None:
-            keyed = [api.reservation_id(key, res) for res in deltas]
+            keyed = [rules.reservation_id(key, res) for res in deltas]
             if any(rid in self._reservations or rid in self._committed
                    for rid in keyed):
                 return keyed  # made before: idempotent
@@ -256,7 +257,7 @@ class FakeAPI(api.API):
             if delta > 0:
                 usages[resource]['reserved'] += delta
             rid = (uuidutils.generate_uuid() if key is None
-                   else api.reservation_id(key, resource))
+                   else rules.reservation_id(key, resource))
             self._reservations[rid] = {
                 'id': rid, 'project_id': project_id, 'resource': resource,
                 'delta': delta, 'expire': expire}

@@ -15,7 +15,7 @@ import os
 from oslo_config import cfg
 
 from volflow.conf import backend as backend_conf
-from volflow.db import api as db_api
+from volflow.db import rules
 from volflow import exception
 
 CONF = cfg.CONF
@@ -81,11 +81,11 @@ def availability_zones(conf=None):
 def backend_of_host(host):
     """The backend name in a volume's ``host``.
 
-    The rule of :func:`volflow.db.api.backend_of_host`, which capacity
+    The rule of :func:`volflow.db.rules.backend_of_host`, which capacity
     claims use: ``'node1@local#pool'``, ``'local#pool'`` and ``'local'``
     all name the backend ``local``.
     """
-    return db_api.backend_of_host(host)
+    return rules.backend_of_host(host)
 
 
 def allocated_by_backend(db_api, context):

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from volflow import context
-from volflow.db import api as db_api
+from volflow.db import rules
 from volflow.db.sqlalchemy import api as sql_api
 from volflow import exception
 from volflow.scheduler import filter_scheduler
@@ -244,6 +244,6 @@ def test_an_older_sqlite_database_gets_its_sums_filled(tmp_path):
 
 
 def test_backend_of_host():
-    assert [db_api.backend_of_host(h) for h in (
+    assert [rules.backend_of_host(h) for h in (
         'node1@b1#pool', 'b1#pool', 'b1', None, '')] == [
         'b1', 'b1', 'b1', None, None]

@@ -8,7 +8,7 @@ import datetime
 from oslo_utils import timeutils
 
 from volflow import context
-from volflow.db import api
+from volflow.db import rules
 
 ADMIN = context.get_admin_context()
 DELTAS = {'volumes': 1, 'gigabytes': 3}
@@ -27,7 +27,7 @@ def _usage(db, resource='gigabytes'):
 def test_a_keyed_reservation_made_again_is_the_same(db):
     first = db.quota_reserve(ADMIN, 'p1', DELTAS, {}, _later(), key='k')
     again = db.quota_reserve(ADMIN, 'p1', DELTAS, {}, _later(), key='k')
-    assert first == again == [api.reservation_id('k', r) for r in DELTAS]
+    assert first == again == [rules.reservation_id('k', r) for r in DELTAS]
     assert _usage(db) == (0, 3)
     assert len(db.reservation_get_all(ADMIN)) == 2
 

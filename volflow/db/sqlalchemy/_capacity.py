@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from volflow.db import api
+from volflow.db import rules
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import models
 
@@ -150,7 +151,7 @@ def _allocated(session, backend):
     its ``host`` names no host of ``backend``.
     """
     return sum(total for host, total in allocated_by_host(session).items()
-               if api.backend_of_host(host) == backend)
+               if rules.backend_of_host(host) == backend)
 
 
 class CapacityMixin:
@@ -164,11 +165,11 @@ class CapacityMixin:
             _lock_backend(session, backend)
             volume = self._lock_volume(session, context, volume_id)
             record = volume.to_dict()
-            api.check_expected('volume', volume_id, record,
-                               {'status': 'creating'})
-            if api.backend_of_host(record['host']) != backend:
-                api.claim_fits(record, backend, capacity_gb,
-                               _allocated(session, backend))
+            rules.check_expected('volume', volume_id, record,
+                                 {'status': 'creating'})
+            if rules.backend_of_host(record['host']) != backend:
+                rules.claim_fits(record, backend, capacity_gb,
+                                 _allocated(session, backend))
                 volume.update_from(dict(values or {}, host=backend))
                 volume.updated_at = timeutils.utcnow()
                 session.flush()

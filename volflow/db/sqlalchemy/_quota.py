@@ -11,8 +11,8 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
-from volflow.db import api
 from volflow.db import quota_sync
+from volflow.db import rules
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import models
 
@@ -32,7 +32,7 @@ def reserve(session, project_id, deltas, limits, expire, key=None):
     committed) is returned as it is.
     """
     if key is not None:
-        keyed = [api.reservation_id(key, res) for res in deltas]
+        keyed = [rules.reservation_id(key, res) for res in deltas]
         if len(keyed) > len(lost(session, keyed)):
             return keyed
     usage = models.QuotaUsage.__table__
@@ -62,7 +62,7 @@ def reserve(session, project_id, deltas, limits, expire, key=None):
     if bumps:
         session.execute(_SET_RESERVED, bumps)
     reservations = [{'id': (uuidutils.generate_uuid() if key is None
-                            else api.reservation_id(key, resource)),
+                            else rules.reservation_id(key, resource)),
                      'project_id': project_id, 'resource': resource,
                      'delta': delta, 'expire': expire}
                     for resource, delta in deltas.items()]

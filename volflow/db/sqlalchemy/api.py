@@ -32,6 +32,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from volflow.db import api
+from volflow.db import rules
 from volflow.db.sqlalchemy import _capacity
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
@@ -159,8 +160,8 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
 
     @api.volume_write
     def volume_create(self, context, values):
-        record = api.new_volume(values, timeutils.utcnow())
-        duplicate = api.already_exists('volume', record['id'])
+        record = rules.new_volume(values, timeutils.utcnow())
+        duplicate = rules.already_exists('volume', record['id'])
         try:
             with self._transaction(write=True) as session:
                 if session.scalar(sa.select(models.Volume.seq).where(
@@ -206,8 +207,8 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         values.pop('volume_type', None)
         with self._transaction(write=True) as session:
             volume = self._lock_volume(session, context, volume_id)
-            api.check_expected('volume', volume_id, volume.to_dict(),
-                               expected)
+            rules.check_expected('volume', volume_id, volume.to_dict(),
+                                 expected)
             volume.update_from(values)
             volume.updated_at = timeutils.utcnow()
             session.flush()
@@ -241,10 +242,10 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
                 session.add(row)
             return row.to_dict()
         except sa_exc.IntegrityError:
-            raise api.already_exists(kind, record['id']) from None
+            raise rules.already_exists(kind, record['id']) from None
 
     def snapshot_create(self, context, values):
-        return self._insert('snapshot', models.Snapshot, api.new_record(
+        return self._insert('snapshot', models.Snapshot, rules.new_record(
             'snapshot', api.SNAPSHOT_FIELDS, values, status='creating',
             created_at=timeutils.utcnow()))
 
@@ -282,7 +283,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
                                  context.project_id))
 
     def image_create(self, context, values):
-        return self._insert('image', models.Image, api.new_record(
+        return self._insert('image', models.Image, rules.new_record(
             'image', api.IMAGE_FIELDS, values, status='active', min_disk=0,
             is_public=False, properties={}, location=None,
             created_at=timeutils.utcnow()))
