@@ -31,14 +31,20 @@ DRIVER_FAILED_CREATE = ('012', 'Driver failed to create the volume.')
 DETAILS = (UNKNOWN_ERROR, NO_BACKEND_AVAILABLE, DRIVER_FAILED_CREATE)
 
 
-def record(db_api, context, action, detail, resource_uuid, ttl,
-           resource_type=RESOURCE_VOLUME, level='ERROR'):
-    """Record a message for ``context``'s project; never raises.
+#: Seconds a message is kept at least, when ``message_ttl`` is not set.
+DEFAULT_TTL = 2592000
+
+
+def record(db_api, context, action, detail, resource_uuid, ttl=DEFAULT_TTL,
+           resource_type=RESOURCE_VOLUME, level='ERROR', project_id=None):
+    """Record a message for a project (default: ``context``'s).
+
+    Never raises: a message that can't be recorded is logged.
 
     :param ttl: seconds the message is kept at least (``message_ttl``).
     """
     values = {
-        'project_id': context.project_id,
+        'project_id': project_id or context.project_id,
         'request_id': context.request_id,
         'resource_type': resource_type,
         'resource_uuid': resource_uuid,
