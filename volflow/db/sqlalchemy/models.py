@@ -157,7 +157,8 @@ class VolumeType(Base):
     id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
-    is_public: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    is_public: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, default=True, server_default=sa.true())
     qos_specs_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36),
                                                              index=True)
     extra_specs: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
