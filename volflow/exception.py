@@ -262,5 +262,9 @@ class QoSSpecsInUse(Invalid):
                '%(types)s.')
 
 
+class VolumeTypeEncryptionNotFound(NotFound):
+    message = 'Volume type encryption for type %(type_id)s does not exist.'
+
+
 class MessageNotFound(NotFound):
     message = 'Message %(message_id)s could not be found.'

@@ -152,6 +152,32 @@ TYPE_ACTION = {
     'additionalProperties': False,
 }
 
+_ENCRYPTION = {
+    'type': 'object',
+    'properties': {
+        'provider': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        'cipher': {'type': ['string', 'null'], 'maxLength': 255},
+        'key_size': {'type': ['integer', 'null'], 'minimum': 0},
+        'control_location': {'type': 'string',
+                             'enum': ['front-end', 'back-end']},
+    },
+    'additionalProperties': False,
+}
+
+ENCRYPTION_CREATE = {
+    'type': 'object',
+    'properties': {'encryption': dict(_ENCRYPTION, required=['provider'])},
+    'required': ['encryption'],
+    'additionalProperties': False,
+}
+
+ENCRYPTION_UPDATE = {
+    'type': 'object',
+    'properties': {'encryption': dict(_ENCRYPTION, minProperties=1)},
+    'required': ['encryption'],
+    'additionalProperties': False,
+}
+
 QOS_CREATE = {
     'type': 'object',
     'properties': {

@@ -219,7 +219,10 @@ class API(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def volume_type_update(self, context, type_id, values):
-        """Change ``name``, ``description``, ``is_public``, ``qos_specs_id``.
+        """Change a type's own fields; return it.
+
+        ``name``, ``description``, ``is_public``, ``qos_specs_id`` and
+        ``encryption`` (a dict, or None for none).
 
         :raises VolumeTypeExists: the new name is another type's.
         """

@@ -113,12 +113,13 @@ def new_volume_type(name, extra_specs, description, is_public):
     """A new volume type record (no QoS specs associated)."""
     return {'id': str(uuid.uuid4()), 'name': name,
             'description': description, 'is_public': bool(is_public),
-            'qos_specs_id': None,
+            'qos_specs_id': None, 'encryption': None,
             'extra_specs': copy.deepcopy(dict(extra_specs or {}))}
 
 
 #: What :meth:`volflow.db.api.API.volume_type_update` may change.
-TYPE_UPDATABLE = ('name', 'description', 'is_public', 'qos_specs_id')
+TYPE_UPDATABLE = ('name', 'description', 'is_public', 'qos_specs_id',
+                  'encryption')
 
 
 def type_update_values(values):

@@ -9,12 +9,14 @@ is not found, for showing as for creating a volume. Creating, updating,
 deleting a type and changing its extra specs or access are for admins;
 a type some volume has, or the default type, can't be deleted (400), and
 a name taken is a 409. Admins see every extra spec and ``qos_specs_id``;
-other projects the user-visible specs only, as in Cinder.
+other projects the user-visible specs only, as in Cinder. A type's
+encryption is served by :mod:`volflow.api.v3._encryption`.
 """
 
 from volflow.api import faults
 from volflow.api import router
 from volflow.api import schemas
+from volflow.api.v3 import _encryption
 from volflow.api.v3 import volumes
 from volflow.api import views
 from volflow import exception
@@ -24,7 +26,7 @@ def _bool(value):
     return volumes.is_true(value)
 
 
-class TypeController:
+class TypeController(_encryption.EncryptionMixin):
 
     def __init__(self, volume_api, policy, conf):
         self.db = volume_api.db

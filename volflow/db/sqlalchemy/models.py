@@ -162,12 +162,15 @@ class VolumeType(Base):
     qos_specs_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36),
                                                              index=True)
     extra_specs: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    #: The encryption of the type's volumes (provider, cipher, ...).
+    encryption: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
 
     def to_dict(self):
         return {'id': self.id, 'name': self.name,
                 'description': self.description,
                 'is_public': bool(self.is_public),
                 'qos_specs_id': self.qos_specs_id,
+                'encryption': self.encryption,
                 'extra_specs': dict(self.extra_specs or {})}
 
 

@@ -182,3 +182,57 @@ def test_unknown_type_is_404_everywhere(client):
             ('DELETE', '/extra_specs/a', None)]:
         response = client.request(method, missing + path, body, token=ADMIN)
         assert conftest.fault(response)[0] == 'itemNotFound', (method, path)
+
+
+def test_encryption_create_show_update_delete(client):
+    made = _create(client)
+    url = f"{AV3}/types/{made['id']}/encryption"
+    assert schema.conforms(client.get(url, token=ADMIN), 'encryption_types',
+                           'show_encryption_type') == {}
+    wanted = {'provider': 'LuksEncryptor', 'key_size': 256,
+              'cipher': 'aes-xts-plain64', 'control_location': 'front-end'}
+    created = schema.conforms(
+        client.post(url, {'encryption': wanted}, token=ADMIN),
+        'encryption_types', 'create_encryption_type')['encryption']
+    assert created == dict(wanted, volume_type_id=made['id'],
+                           encryption_id=created['encryption_id'])
+    again = client.post(url, {'encryption': wanted}, token=ADMIN)
+    assert conftest.fault(again)[0] == 'badRequest'
+    shown = schema.conforms(client.get(url, token=ADMIN), 'encryption_types',
+                            'show_encryption_type')
+    assert {k: shown[k] for k in wanted} == wanted
+    changed = {'key_size': 128, 'provider': 'SomeProvider',
+               'control_location': 'back-end'}
+    updated = schema.conforms(client.put(
+        f"{url}/{created['encryption_id']}", {'encryption': changed},
+        token=ADMIN), 'encryption_types', 'update_encryption_type')
+    assert updated == {'encryption': changed}
+    item = schema.conforms(client.get(url + '/provider', token=ADMIN),
+                           'encryption_types', 'show_encryption_specs_item')
+    assert item == {'provider': 'SomeProvider'}
+    schema.conforms(client.delete(f"{url}/{created['encryption_id']}",
+                                  token=ADMIN),
+                    'encryption_types', 'delete_encryption_type')
+    assert client.get(url, token=ADMIN).json == {}
+    assert client.get(url + '/provider', token=ADMIN).status_code == 404
+
+
+def test_encryption_refusals(client):
+    missing = client.post(
+        f'{AV3}/types/00000000-0000-4000-8000-000000000000/encryption',
+        {'encryption': {'provider': 'p'}}, token=ADMIN)
+    assert conftest.fault(missing)[0] == 'itemNotFound'
+    # gold has a volume: its encryption can't change.
+    in_use = client.post(f'{AV3}/types/gold/encryption',
+                         {'encryption': {'provider': 'p'}}, token=ADMIN)
+    assert conftest.fault(in_use)[0] == 'badRequest'
+    made = _create(client)
+    for body in ({'encryption': {}}, {'encryption': {
+            'provider': 'p', 'control_location': 'middle'}}):
+        bad = client.post(f"{AV3}/types/{made['id']}/encryption", body,
+                          token=ADMIN)
+        assert conftest.fault(bad)[0] == 'badRequest'
+    denied = client.get(f"/v3/p1/types/{made['id']}/encryption")
+    assert conftest.fault(denied)[0] == 'forbidden'
+    assert client.get(f"{AV3}/types/{made['id']}/encryption",
+                      token=ADMIN).json == {}

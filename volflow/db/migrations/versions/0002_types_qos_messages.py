@@ -3,8 +3,9 @@
 Revision ID: 0002_types_qos_messages
 Revises: 0001_initial
 
-``volume_types`` gains ``is_public`` (existing types stay public) and
-``qos_specs_id`` (the QoS specs associated with the type); new tables
+``volume_types`` gains ``is_public`` (existing types stay public),
+``qos_specs_id`` (the QoS specs associated with the type) and
+``encryption`` (the encryption of its volumes, JSON); new tables
 ``volume_type_projects`` (the projects that may use a private type),
 ``quality_of_service_specs`` and ``messages`` (why a request failed after
 it was accepted). Like ``0001_initial``, it adds only what is missing, so
@@ -65,6 +66,8 @@ def upgrade():
     if 'qos_specs_id' not in columns:
         op.add_column('volume_types',
                       sa.Column('qos_specs_id', sa.String(36)))
+    if 'encryption' not in columns:
+        op.add_column('volume_types', sa.Column('encryption', sa.JSON))
     indexes = {i['name'] for i in inspector.get_indexes('volume_types')}
     if 'ix_volume_types_qos_specs_id' not in indexes:
         op.create_index('ix_volume_types_qos_specs_id', 'volume_types',
