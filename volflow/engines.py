@@ -35,6 +35,7 @@ from volflow import executor
 from volflow import flow_utils
 from volflow import persistence
 from volflow import timing
+from volflow import tracing
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -124,7 +125,11 @@ def run_engine(engine, logger=None):
 
 
 def _run_listened(engine, logger):
+    tracing.prepare(engine)
     listeners = [flow_utils.DynamicLogListener(engine, logger=logger)]
+    traced = tracing.listener(engine)
+    if traced is not None:
+        listeners.append(traced)
     timings = timing.collector()
     if timings is not None:
         listeners.append(timing.TimingListener(engine, timings))

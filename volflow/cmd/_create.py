@@ -17,6 +17,7 @@ import threading
 import time
 
 from volflow.cmd import _output
+from volflow.cmd import _trace
 from volflow.cmd import _util
 from volflow import exception
 from volflow import executor
@@ -85,6 +86,16 @@ def create(args, api, ctx, conf):
     With ``--timings`` the time each task and flow took (mean and max over
     the creates) is printed on stderr once every flow has finished.
     """
+    _trace.start(args)
+    try:
+        return _timed(args, api, ctx, conf)
+    finally:
+        if args.trace or args.fail_at:
+            local.wait_idle()
+        _trace.stop()
+
+
+def _timed(args, api, ctx, conf):
     if not args.timings:
         return _create(args, api, ctx, conf)
     collector = timing.enable()

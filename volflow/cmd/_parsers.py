@@ -20,6 +20,7 @@ from volflow.cmd import _conductor
 from volflow.cmd import _create
 from volflow.cmd import _resume
 from volflow.cmd import _services
+from volflow.cmd import _trace
 
 DEFAULT_ID = 'volflow'
 
@@ -84,6 +85,7 @@ def _add_create(subparsers):
     parser.add_argument('--timings', action='store_true',
                         help='Print on stderr how long each task and flow '
                              'took.')
+    _trace.add_create_options(parser)
 
 
 def _add_volumes(subparsers):
@@ -151,6 +153,7 @@ def add_parsers(subparsers):
                       'Print a flow as Graphviz DOT.', needs='nothing')
     parser.add_argument('flow', choices=('api', 'scheduler', 'manager'),
                         help='Which flow.')
+    _trace.add_parser(subparsers, _command)
     _services.add_parsers(subparsers)
     _conductor.add_parser(subparsers)
     _resume.add_parser(subparsers)
