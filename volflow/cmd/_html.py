@@ -3,7 +3,8 @@
 A timeline of every task's execute and revert across the three flows,
 one lane per process and thread, and a table of the same events; hovering
 a bar shows the task, clicking it (or its row) shows its inputs and
-outputs. Everything is in the page: no network, no CDN.
+outputs; ``#event-N`` in the address shows the Nth event's at once.
+Everything is in the page: no network, no CDN.
 """
 
 import html
@@ -104,8 +105,19 @@ _SCRIPT = r"""
     rows.appendChild(row);
   });
   timeline.style.width = '780px';
+  var linked = /^#event-(\d+)$/.exec(window.location.hash);
+  if (linked && events[+linked[1]]) { show(+linked[1]); }
   document.body.dataset.events = String(events.length);
 })();
+"""
+
+
+#: Script errors are written on the page itself, for whoever checks it.
+_ERRORS = """
+window.addEventListener('error', function (e) {
+  var root = document.documentElement;
+  root.dataset.errors = (root.dataset.errors || '') + e.message + ';';
+});
 """
 
 
@@ -118,6 +130,7 @@ def page(volume_id, events):
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
+<script>{_ERRORS}</script>
 <style>{_STYLE}</style>
 </head>
 <body>

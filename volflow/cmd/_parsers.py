@@ -151,8 +151,10 @@ def add_parsers(subparsers):
              'List backends with their capacity.', needs='api')
     parser = _command(subparsers, 'graph', _commands.graph,
                       'Print a flow as Graphviz DOT.', needs='nothing')
-    parser.add_argument('flow', choices=('api', 'scheduler', 'manager'),
-                        help='Which flow.')
+    parser.add_argument('flow',
+                        choices=('api', 'scheduler', 'manager', 'pipeline'),
+                        help='Which flow; pipeline: the three, linked by '
+                             'the casts, with inputs and outputs.')
     _trace.add_parser(subparsers, _command)
     _services.add_parsers(subparsers)
     _conductor.add_parser(subparsers)
