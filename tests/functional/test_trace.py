@@ -103,3 +103,19 @@ def test_trace_json_masks_secrets(cli, project):
     assert {e['action'] for e in events} == {'execute'}
     extract = events[0]
     assert extract['inputs']['size'] == {'key': 'raw_size', 'value': '1'}
+
+
+def test_debug_log_is_one_short_line_per_transition(cli, project):
+    result = cli.run('--debug', 'create', '--project-id', project,
+                     '--size', '1')
+    assert result.rc == 0, result
+    lines = [line.split('] ', 1)[1] for line in result.err_lines
+             if 'transitioned into state' in line]
+    # 13 tasks, each RUNNING then SUCCESS; 3 flows, RUNNING then SUCCESS.
+    assert len(lines) == 2 * 13 + 2 * 3
+    assert all(len(line) < 200 for line in lines), max(lines, key=len)
+    done = [line for line in lines if line.startswith('Task ') and
+            "into state 'SUCCESS'" in line]
+    assert len(done) == 13
+    assert all(re.search(r" in \d+\.\d ms", line) for line in done)
+    assert 'with result' not in result.stderr
