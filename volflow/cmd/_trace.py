@@ -111,22 +111,28 @@ def recorded(db_api, conf, volume_id):
 
 
 def _flow_events(detail, backend, conf):
-    """One recorded flow's events: recorded timing, taskflow's results."""
+    """One recorded flow's events: recorded timing, taskflow's results.
+
+    The flow is rebuilt (as resume rebuilds it) for its tasks' rebind and
+    provides; each task's inputs are then looked up as the engine did -
+    in what an earlier task provided, else in the recorded store - from
+    the recorded results, including those of tasks reverted since (which
+    taskflow's storage no longer hands out).
+    """
     try:
-        engine = engines.load_recorded(detail, backend, conf)
-        atoms = tracing.atoms(engine)
-        # Map each task's results to its names, as the engine's prepare
-        # does: the atoms were recorded with the flow, nothing is written.
-        engine.storage.ensure_atoms(list(atoms.values()))
+        atoms = tracing.atoms(engines.load_recorded(detail, backend, conf))
+        store = persistence.stored_store(detail.meta)
     except Exception:
-        engine, atoms = None, {}
+        atoms, store = {}, {}
+    recorded = {atom_detail.name: atom_detail for atom_detail in detail}
+    order = [name for name in atoms if name in recorded] + [
+        name for name in recorded if name not in atoms]
     timing = {}
     for item in (detail.meta or {}).get(tracing.META) or ():
         timing[(item['task'], item['action'])] = item
-    executes, reverts = [], []
-    for atom_detail in detail:
-        name = atom_detail.name
-        atom = atoms.get(name)
+    executes, reverts, provided = [], [], {}
+    for name in order:
+        atom_detail, atom = recorded[name], atoms.get(name)
         if atom_detail.state in (states.PENDING, None) and (
                 name, 'execute') not in timing:
             continue  # never ran
@@ -134,13 +140,14 @@ def _flow_events(detail, backend, conf):
                        flow=detail.name, task=name, action='execute')
         execute['state'] = (states.FAILURE if atom_detail.failure
                             else states.SUCCESS)
-        execute['inputs'] = (tracing.inputs(engine, atom)
-                             if atom is not None else {})
-        execute['outputs'] = (
-            {'failure': tracing.one_line(atom_detail.failure)}
-            if atom_detail.failure else
-            tracing.outputs(atom, atom_detail.results) if atom is not None
-            else {})
+        execute['inputs'] = _inputs(atom, provided, store)
+        if atom_detail.failure:
+            execute['outputs'] = {
+                'failure': tracing.one_line(atom_detail.failure)}
+        else:
+            execute['outputs'] = (tracing.outputs(atom, atom_detail.results)
+                                  if atom is not None else {})
+            provided.update(execute['outputs'])
         executes.append(_defaults(execute))
         if atom_detail.state in (states.REVERTED, states.REVERT_FAILURE):
             revert = dict(timing.get((name, 'revert')) or {},
@@ -152,6 +159,19 @@ def _flow_events(detail, backend, conf):
                 {'result': atom_detail.revert_results})
             reverts.append(_defaults(revert))
     return executes + reverts[::-1]
+
+
+def _inputs(atom, provided, store):
+    """What ``atom`` took, after its rebind, as :func:`tracing.inputs`."""
+    if atom is None:
+        return {}
+    taken = {}
+    for argument, key in atom.rebind.items():
+        for source in (provided, store):
+            if key in source:
+                taken[argument] = {'key': key, 'value': source[key]}
+                break
+    return taken
 
 
 def _defaults(event):

@@ -71,3 +71,22 @@ def test_trace_of_nothing_recorded_is_empty(conf, memory):
         _trace.trace(argparse.Namespace(volume_id='nope', html=None,
                                         format='table'),
                      argparse.Namespace(db=memory), None, conf)
+
+
+def test_recorded_inputs_include_what_reverted_tasks_provided(conf, memory):
+    ctx = context.RequestContext(user_id='u', project_id='p')
+    vapi = volume_api.API()
+    tracing.inject_failure('CreateVolumeFromSpecTask')
+    try:
+        volume = vapi.create(ctx, 2, None, None)
+        local.wait_idle(30)
+    finally:
+        tracing.disable()
+    events = _trace.recorded(memory, conf, volume['id'])
+    failed = next(e for e in events if e['state'] == 'FAILURE')
+    # ExtractVolumeRefTask provided it, and was reverted since.
+    assert failed['inputs']['volume']['key'] == 'refreshed'
+    assert failed['inputs']['volume']['value']['id'] == volume['id']
+    assert failed['inputs']['volume_spec']['key'] == 'volume_spec'
+    extract = events[0]
+    assert extract['inputs']['size'] == {'key': 'raw_size', 'value': 2}
