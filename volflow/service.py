@@ -27,7 +27,9 @@ it listens again the service resumes the flows of its backend that
 ``volflow.persistence`` recorded; a volume it cannot resume gets what
 Cinder's ``init_host`` gives it: what the driver may have written is
 deleted and the volume set ``error`` with the reason. No volume stays
-``creating`` for ever.
+``creating`` for ever. A volume whose manager flow the backend never
+recorded was not interrupted: its request is still queued (it was sent
+while the service was stopped) and is created once the service listens.
 
 Log lines carry no broker password: the transport URL is shown masked and
 every handler masks URL credentials and ``password=`` style values.

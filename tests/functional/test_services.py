@@ -403,6 +403,30 @@ def test_a_killed_volume_service_never_leaves_a_volume_creating(
     deployment.check(project)
 
 
+def test_a_request_queued_for_a_stopped_volume_service_survives_its_restart(
+        deployment, project):
+    """Cast while b2's service is stopped: created once it is back."""
+    assert deployment.stop('b2') == 0
+    result = deployment.create(project, '--volume-type', 'fileonly',
+                               '--no-wait')
+    assert result.rc == 0, result
+    volume_id = result.json['id']
+    deadline = time.monotonic() + _TIMEOUT
+    while deployment.volume(volume_id)['host'] != 'b2':  # queued for b2
+        assert time.monotonic() < deadline, deployment.volume(volume_id)
+        time.sleep(0.05)
+    assert deployment.volume(volume_id)['status'] == 'creating'
+    deployment.start('b2', 'volume', '--backend', 'b2')
+    deployment.wait_started('b2')
+    volume = deployment.settled(volume_id)
+    assert (volume['status'], volume['host'], volume['reason']) == (
+        'available', 'b2', None)
+    assert os.path.getsize(deployment.file(volume_id)) == GiB
+    assert f'Volume {volume_id}: its creation was never started here' in (
+        deployment.log('b2'))
+    deployment.check(project)
+
+
 def test_sigterm_stops_every_service(deployment):
     processes = dict(deployment.services)
     assert sorted(processes) == ['b1', 'b2', 'b3', 'scheduler']
