@@ -151,3 +151,27 @@ class Reporter:
             'availability_zone': record['availability_zone'],
             'report_count': (service['report_count'] or 0) + 1,
             'updated_at': timeutils.utcnow()})
+
+
+def service_view(service, conf, now=None):
+    """A service as ``service-list`` and ``os-services`` show it.
+
+    Cinder's fields: ``status`` is ``enabled`` or ``disabled``, ``state``
+    ``up`` or ``down`` (:func:`is_up`), ``updated_at`` the last report.
+    """
+    return {
+        'binary': service['binary'],
+        'host': service['host'],
+        'zone': service['availability_zone'] or '',
+        'status': 'disabled' if service['disabled'] else 'enabled',
+        'state': 'up' if is_up(service, conf, now) else 'down',
+        'updated_at': last_report(service).isoformat(timespec='microseconds'),
+        'disabled_reason': service['disabled_reason'],
+    }
+
+
+def service_views(db_api, conf, filters=None):
+    """Every service (``filters``: ``binary``, ``host``) as shown."""
+    now = timeutils.utcnow()
+    return [service_view(s, conf, now) for s in db_api.service_get_all(
+        volflow_context.get_admin_context(), filters)]
