@@ -82,12 +82,12 @@ driver = messagingv2
 class Deployment(functional.Cli):
     """Services and the command line on one state and one exchange."""
 
-    def __init__(self, root, url):
+    def __init__(self, root, url, backends=_BACKENDS):
         self.exchange = f'volflow-test-{uuid.uuid4().hex[:8]}'
         self.url = url
         super().__init__(root, extra_config=(
             f'transport_url = {url}\ncontrol_exchange = {self.exchange}\n'
-            + _BACKENDS.format(timeout=_TIMEOUT)))
+            + backends.format(timeout=_TIMEOUT)))
         self.services = {}
         self.starts = collections.Counter()
 
@@ -356,15 +356,74 @@ def test_no_scheduler_listening_errors_the_volume_at_once(deployment,
     deployment.check(project)
 
 
-def test_a_backend_without_its_volume_service_errors_the_volume(
+def test_a_backend_without_its_volume_service_gets_no_volume(
         deployment, project):
     result = deployment.create(project, '--volume-type', 'orphan')
     assert result.rc == 1, result
-    assert result.json['status'] == 'error'
-    assert result.json['reason'] == (
-        'Service unavailable: no service ever listened on topic '
-        'volflow-volume server b4: is it running?')
+    assert (result.json['status'], result.json['host']) == ('error', None)
+    reason = result.json['reason']
+    assert reason.startswith('No valid backend was found. No backend can '
+                             f"take volume {result.json['id']} (1G): ")
+    assert ("'b4': the volume service of backend 'b4' is down (no volume "
+            "service or conductor of it has ever reported)") in reason
     deployment.check(project)
+
+
+_TWO_BACKENDS = """
+enabled_backends = fast,bulk
+create_timeout = {timeout}
+
+[fast]
+volume_driver = file
+total_capacity_gb = 100
+
+[bulk]
+volume_driver = file
+total_capacity_gb = 1000
+"""
+
+
+def test_only_backends_with_a_live_volume_service_get_volumes(
+        rabbitmq_url, tmp_path, project):
+    """A scheduler and fast's volume service; bulk's never started."""
+    state = Deployment(tmp_path, rabbitmq_url, backends=_TWO_BACKENDS)
+    try:
+        state.start('scheduler', 'scheduler')
+        state.start('fast', 'volume', '--backend', 'fast')
+        state.wait_for('scheduler', 'volflow scheduler started')
+        state.wait_for('fast', 'volflow volume service of backend fast '
+                               'started')
+        result = state.run('create', '--size', '1', '--count', '6',
+                           '--project-id', project, '--format', 'json',
+                           timeout=40)
+        assert result.rc == 0, result
+        assert [(v['status'], v['host']) for v in result.json] == [
+            ('available', 'fast')] * 6
+
+        result = state.run('type-create', 'big', '--property',
+                           'volume_backend_name=bulk')
+        assert result.rc == 0, result
+        result = state.create(project, '--volume-type', 'big')
+        assert result.rc == 1, result
+        assert (result.json['status'], result.json['host']) == (
+            'error', None)
+        assert ("'bulk': the volume service of backend 'bulk' is down (no "
+                "volume service or conductor of it has ever reported)") in (
+            result.json['reason'])
+
+        services = state.ok('service-list')
+        host = socket.gethostname()
+        assert sorted((s['binary'], s['host'], s['zone'], s['status'],
+                       s['state']) for s in services) == [
+            ('volflow-scheduler', host, 'nova', 'enabled', 'up'),
+            ('volflow-volume', f'{host}@fast', 'nova', 'enabled', 'up')]
+        table = state.run('service-list')
+        assert table.rc == 0, table
+        assert f'| volflow-volume    | {host}@fast |' in table.stdout
+        state.check(project)
+    finally:
+        state.stop_all()
+        state.close()
 
 
 # Stopping and crashing -------------------------------------------------------
