@@ -40,4 +40,3 @@ def upgrade():
         sa.UniqueConstraint('host', 'binary',
                             name='uniq_services0host0binary'),
         **_MYSQL)
-
