@@ -15,8 +15,10 @@ and only for unexpected failures.
 
 Logging: with ``--debug`` (DEBUG) or ``--verbose`` (INFO) log lines go to
 stderr, with ``--log-file`` to that file only (at DEBUG with ``--debug``);
-otherwise nowhere. The deprecation warnings eventlet prints on import are
-silenced by :mod:`volflow.cmd` before anything here imports taskflow.
+otherwise nowhere. Python warnings, held since :mod:`volflow.cmd` was
+imported, go to the log only where a user asked to see it (``--debug``,
+``--log-file``), never to the terminal otherwise (a service's INFO lines
+on stderr included).
 """
 
 import atexit
@@ -39,6 +41,7 @@ from volflow import db
 from volflow import exception
 from volflow import executor
 from volflow import persistence
+from volflow import pywarnings
 from volflow import redaction
 from volflow.rpc import local
 from volflow.volume import api as volume_api
@@ -141,6 +144,13 @@ def _quiet():
                 CONF.use_journal or CONF.log_config_append)
 
 
+def _warnings_shown():
+    """True when the log goes somewhere a user asked to read it."""
+    return bool(CONF.debug or CONF.log_file or CONF.log_dir or
+                CONF.use_syslog or CONF.use_journal or
+                CONF.log_config_append)
+
+
 def setup_logging():
     """Configure oslo.log so that log lines go only where asked for."""
     quiet = _quiet()
@@ -149,7 +159,7 @@ def setup_logging():
         CONF.set_override('use_stderr', True)
     logging.setup(CONF, 'volflow', fix_eventlet=False)
     redaction.install()
-    std_logging.captureWarnings(True)
+    pywarnings.release(shown=_warnings_shown())
     if quiet:
         # oslo.log falls back to a stdout handler; stdout is for results.
         root = std_logging.getLogger()
