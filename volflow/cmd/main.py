@@ -122,10 +122,13 @@ def parse_args(argv):
     CONF.register_cli_opts(_CLI_OPTS)
     CONF.register_cli_opt(_COMMAND_OPT)
     captured = io.StringIO()
+    # The version is looked up only when asked for: it reads the
+    # installed package's metadata.
+    version = _version() if '--version' in argv else None
     try:
         with contextlib.redirect_stderr(captured):
             CONF(hoist_global_options(argv, _parsers.command_names()),
-                 project='volflow', prog=_util.PROG)
+                 project='volflow', prog=_util.PROG, version=version)
     except SystemExit as exc:
         text = captured.getvalue().strip()
         error = _USAGE_ERROR.search(text) if exc.code else None
@@ -135,6 +138,15 @@ def parse_args(argv):
         elif text:
             _util.note(text)
         raise
+
+
+def _version():
+    """The installed volflow's version (``volflow --version``)."""
+    from importlib import metadata
+    try:
+        return metadata.version('volflow')
+    except metadata.PackageNotFoundError:
+        return 'unknown (not installed)'
 
 
 def _quiet():
