@@ -35,9 +35,9 @@ _CALLER = ('HTTP_X_USER_ID', 'HTTP_X_PROJECT_ID', 'HTTP_X_ROLES')
 
 
 def _url_project(path):
-    """The ``{project_id}`` of ``/v3/{project_id}/...``, if any."""
+    """The ``{project_id}`` of ``/v3/{project_id}/...`` (or v2), if any."""
     parts = path.strip('/').split('/')
-    if len(parts) >= 2 and parts[0] == 'v3':
+    if len(parts) >= 2 and parts[0] in ('v2', 'v3'):
         return parts[1]
     return None
 
