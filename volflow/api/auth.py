@@ -128,11 +128,14 @@ class Context:
             raise faults.HTTPError(401, 'Authentication required.')
         roles = [role.strip() for role in headers.get('X-Roles', '').split(
             ',') if role.strip()]
-        req.environ[CONTEXT_KEY] = volflow_context.RequestContext(
+        ctx = volflow_context.RequestContext(
             user_id=user_id, project_id=project_id,
             is_admin=ADMIN in roles, roles=roles,
             request_id=req.environ.get('openstack.request_id'))
-        return req.get_response(self.application)
+        req.environ[CONTEXT_KEY] = ctx
+        # The request's log lines name it, and only its lines.
+        with volflow_context.acting(ctx):
+            return req.get_response(self.application)
 
 
 def pipeline(application, conf):
