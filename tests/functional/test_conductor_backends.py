@@ -5,8 +5,8 @@ through volume types ``on-b1`` and ``on-b2``. A conductor of ``b1`` alone
 schedules every create but creates only on ``b1``: a volume placed on
 ``b2`` waits - ``creating``, and ``volflow show`` says ``waiting for a
 conductor of backend b2`` - until a conductor of ``b2`` starts and takes
-its job. Nothing fails meanwhile; afterwards no job is left and DESIGN
-section 6 holds.
+its job. Nothing fails meanwhile; afterwards no job is left and the
+invariants hold.
 """
 
 import time
