@@ -115,7 +115,8 @@ def volume_delete(args, api, ctx, conf):
 # Snapshots ---------------------------------------------------------------
 def snapshot_create(args, api, ctx, conf):
     """Snapshot an available volume."""
-    snapshot = api.create_snapshot(ctx, args.volume_id,
+    volume_id = find_volume(api, ctx, args.volume_id)['id']
+    snapshot = api.create_snapshot(ctx, volume_id,
                                    name=args.display_name)
     _emit_record(_output.snapshot_view(snapshot), args)
     return 0

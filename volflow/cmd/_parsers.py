@@ -106,7 +106,9 @@ def _add_snapshots_images_types(subparsers):
     parser = _command(subparsers, 'snapshot-create',
                       _commands.snapshot_create,
                       'Snapshot an available volume.')
-    parser.add_argument('volume_id', metavar='VOLUME_ID', help='Volume id.')
+    parser.add_argument('volume_id', metavar='VOLUME',
+                        help='Volume id, or its name where no other volume '
+                             'has it.')
     parser.add_argument('--name', dest='display_name',
                         help='Snapshot name.')
     _command(subparsers, 'snapshot-list', _commands.snapshot_list,
