@@ -29,6 +29,13 @@ SIZE_REQUIRED = ('--size is required unless --snapshot-id or '
                  '--source-volid is given')
 
 
+def usage_error(args):
+    """The usage error of a create's arguments, or None."""
+    if args.size is None and not (args.snapshot_id or args.source_volid):
+        return SIZE_REQUIRED
+    return None
+
+
 def _request(args):
     """The API's ``create`` arguments from the parsed command line."""
     return {
@@ -89,8 +96,9 @@ def create(args, api, ctx, conf):
     Neither ``--size`` nor a source to inherit it from is a usage error
     (exit status 2), reported before anything runs.
     """
-    if args.size is None and not (args.snapshot_id or args.source_volid):
-        _util.note(f'{_util.PROG} create: error: {SIZE_REQUIRED}')
+    error = usage_error(args)
+    if error:
+        _util.note(f'{_util.PROG} create: error: {error}')
         return 2
     if not args.timings:
         return _create(args, api, ctx, conf)
