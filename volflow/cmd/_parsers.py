@@ -93,10 +93,14 @@ def _add_volumes(subparsers):
     _command(subparsers, 'list', _commands.volume_list, 'List volumes.')
     parser = _command(subparsers, 'show', _commands.volume_show,
                       'Show a volume.')
-    parser.add_argument('id', metavar='ID', help='Volume id.')
+    parser.add_argument('id', metavar='ID',
+                        help='Volume id, or its name where no other volume '
+                             'has it.')
     parser = _command(subparsers, 'delete', _commands.volume_delete,
-                      'Delete a volume and give its quota back.')
-    parser.add_argument('id', metavar='ID', help='Volume id.')
+                      'Delete volumes and give their quota back.')
+    parser.add_argument('ids', metavar='ID', nargs='+',
+                        help='Volume id, or its name where no other volume '
+                             'has it; several delete each in turn.')
     parser.add_argument('--force', action='store_true',
                         help='Admin only: delete whatever the status.')
 
@@ -105,7 +109,9 @@ def _add_snapshots_images_types(subparsers):
     parser = _command(subparsers, 'snapshot-create',
                       _commands.snapshot_create,
                       'Snapshot an available volume.')
-    parser.add_argument('volume_id', metavar='VOLUME_ID', help='Volume id.')
+    parser.add_argument('volume_id', metavar='VOLUME',
+                        help='Volume id, or its name where no other volume '
+                             'has it.')
     parser.add_argument('--name', dest='display_name',
                         help='Snapshot name.')
     _command(subparsers, 'snapshot-list', _commands.snapshot_list,
