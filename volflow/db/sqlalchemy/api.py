@@ -39,6 +39,7 @@ from volflow.db.sqlalchemy import _capacity
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import _quota
+from volflow.db.sqlalchemy import _services
 from volflow.db.sqlalchemy import _types
 from volflow.db.sqlalchemy import migration
 from volflow.db.sqlalchemy import models
@@ -82,7 +83,7 @@ _TYPE_NAME = sa.select(models.VolumeType.name).where(
 
 
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
-             _types.TypesMixin, api.API):
+             _services.ServicesMixin, _types.TypesMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.

@@ -112,7 +112,7 @@ def test_a_configured_database_behind_is_refused(tmp_path):
         db.dispose()
 
 
-def test_0002_keeps_the_types_of_a_0001_database_public(tmp_path):
+def test_0003_keeps_the_types_of_an_older_database_public(tmp_path):
     url = f'sqlite:///{tmp_path}/at-0001.sqlite'
     engine = _engine.create_engine(url)
     try:

@@ -1,7 +1,7 @@
 """Private volume types and their access lists, QoS specs, user messages.
 
-Revision ID: 0002_types_qos_messages
-Revises: 0001_initial
+Revision ID: 0003_types_qos_messages
+Revises: 0002_services
 
 ``volume_types`` gains ``is_public`` (existing types stay public),
 ``qos_specs_id`` (the QoS specs associated with the type) and
@@ -16,8 +16,8 @@ adopted as it is.
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0002_types_qos_messages'
-down_revision = '0001_initial'
+revision = '0003_types_qos_messages'
+down_revision = '0002_services'
 branch_labels = None
 depends_on = None
 
