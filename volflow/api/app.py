@@ -24,6 +24,8 @@ from volflow.api import auth
 from volflow.api import faults
 from volflow.api import policy
 from volflow.api import router
+from volflow.api.v3 import actions
+from volflow.api.v3 import metadata
 from volflow.api.v3 import projects
 from volflow.api.v3 import quotas
 from volflow.api.v3 import snapshots
@@ -38,6 +40,10 @@ HEALTHCHECK_PATH = '/healthcheck'
 _CONTROLLERS = {
     'volumes': volumes.VolumeController,
     'snapshots': snapshots.SnapshotController,
+    'volume_actions': actions.VolumeActionController,
+    'volume_metadata': metadata.VolumeMetadataController,
+    'snapshot_actions': actions.SnapshotActionController,
+    'snapshot_metadata': metadata.SnapshotMetadataController,
     'types': types.TypeController,
     'quotas': quotas.QuotaController,
     'zones': zones.ZoneController,
