@@ -55,7 +55,7 @@ def _wait_deleted(api, ctx, volume_id, timeout):
 
 def volume_delete(args, api, ctx, conf):
     """Delete a volume and wait until it is gone (a manager may do it)."""
-    api.delete(ctx, args.id, force=args.force)
+    api.delete(ctx, args.id, force=args.force, cascade=args.cascade)
     status = _wait_deleted(api, ctx, args.id, conf.create_timeout)
     view = {'id': args.id, 'status': status}
     _output.emit(view, args.format,

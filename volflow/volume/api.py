@@ -141,7 +141,7 @@ class API(_changes.VolumeChanges, _snapshots.SnapshotChanges):
         if snapshots and not cascade:
             raise exception.InvalidVolume(
                 reason=(f"Volume {volume_id} still has snapshots; delete "
-                        f"them first"))
+                        f"them first, or delete with cascade"))
         busy = [s['id'] for s in snapshots
                 if s['status'] not in _snapshots.DELETABLE]
         if busy:
