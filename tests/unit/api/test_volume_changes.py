@@ -132,6 +132,29 @@ def test_an_unknown_marker_is_not_found(client, collection):
                                'Marker nope could not be found.')
 
 
+def test_offset_skips_records_after_the_marker(client):
+    for name in ('b', 'a', 'c'):
+        _new_volume(client, name=name)
+    query = 'sort=name:asc&status=available'
+    listed = client.get(f'{V3}/volumes?{query}&offset=1&limit=2').json
+    assert [v['name'] for v in listed['volumes']] == ['a', 'b']
+    first = client.get(f'{V3}/volumes?{query}&limit=1').json['volumes']
+    rest = client.get(f'{V3}/volumes?{query}&offset=1&marker='
+                      f"{first[0]['id']}").json['volumes']
+    assert [v['name'] for v in rest] == ['b', 'c']
+    bad = client.get(f'{V3}/snapshots?offset=x')
+    assert bad.status_code == 400 and "'x'" in fault(bad)[1]
+
+
+@pytest.mark.parametrize('collection', ['volumes', 'snapshots'])
+def test_an_admin_lists_one_project_with_project_id(client, collection):
+    listed = client.get(f'/v3/admin/{collection}/detail?all_tenants=1'
+                        f'&project_id=p2', token=ADMIN).json[collection]
+    assert listed and {v['id'] for v in listed} == {
+        world.VOLUMES['other'] if collection == 'volumes'
+        else world.SNAPSHOTS['other']}
+
+
 def test_sort_key_display_name_sorts_by_name(client):
     for name in ('b', 'a', 'c'):
         _new_volume(client, name=name)

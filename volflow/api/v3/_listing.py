@@ -1,5 +1,6 @@
-"""Cinder's list parameters: ``limit``, ``marker``, ``sort``, filters.
+"""Cinder's list parameters: ``limit``, ``marker``, ``offset``, ``sort``...
 
+``offset`` skips that many records (after ``marker``, if any).
 ``sort`` is ``key[:dir][,key[:dir]...]`` (or the older ``sort_key`` and
 ``sort_dir``); the default is ``created_at:desc`` as in Cinder. ``limit``
 is capped at ``[api] max_limit``. A bad value is refused with 400 naming
@@ -83,4 +84,14 @@ def page(req, records, max_limit, filters=()):
         if marker not in ids:
             raise exception.MarkerNotFound(marker=marker)
         records = records[ids.index(marker) + 1:]
-    return records[:limit], limit
+    return records[_offset(req):][:limit], limit
+
+
+def _offset(req):
+    text = req.GET.get('offset')
+    if text is None:
+        return 0
+    if not text.strip().isdigit():
+        raise exception.InvalidInput(
+            reason=f"offset '{text}' must be an integer of at least 0")
+    return int(text)

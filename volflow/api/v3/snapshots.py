@@ -15,7 +15,7 @@ from volflow.api.v3 import _listing
 from volflow.api.v3 import volumes
 from volflow.api import views
 
-FILTERS = ('name', 'status', 'volume_id')
+FILTERS = ('name', 'status', 'volume_id', 'project_id')
 
 
 class SnapshotController:

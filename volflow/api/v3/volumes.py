@@ -21,7 +21,7 @@ from volflow.api import views
 from volflow import exception
 from volflow.volume import backends
 
-FILTERS = ('name', 'status', 'availability_zone')
+FILTERS = ('name', 'status', 'availability_zone', 'project_id')
 
 #: Booleans as Cinder's query parameters and bodies spell them.
 TRUE = ('1', 't', 'true', 'on', 'y', 'yes')
