@@ -55,7 +55,8 @@ def test_volume_bodies_are_tempests(client, version, token):
     conforms(client.get(base + '/volumes', token=token, headers=headers),
              'volumes', 'list_volumes_no_detail')
     conforms(client.get(base + '/volumes/detail', token=token,
-                        headers=headers), 'volumes', 'list_volumes_with_detail')
+                        headers=headers),
+             'volumes', 'list_volumes_with_detail')
     updated = conforms(client.put(
         f'{base}/volumes/{volume_id}', {'volume': {'name': 'w'}},
         token=token, headers=headers), 'volumes', 'update_volume')
@@ -315,10 +316,9 @@ def test_snapshot_actions(client):
     admin = f'/v3/admin/snapshots/{SNAP}/action'
     conforms(client.post(admin, {'os-reset_status': {'status': 'creating'}},
                          token=ADMIN), 'snapshots', 'reset_snapshot_status')
-    conforms(client.post(f'{V3}/snapshots/{SNAP}/action', {
-        'os-update_snapshot_status': {'status': 'error',
-                                      'progress': '80%'}}),
-        'snapshots', 'update_snapshot_status')
+    updated = client.post(f'{V3}/snapshots/{SNAP}/action', {
+        'os-update_snapshot_status': {'status': 'error', 'progress': '80%'}})
+    conforms(updated, 'snapshots', 'update_snapshot_status')
     shown = client.get(f'{V3}/snapshots/{SNAP}').json['snapshot']
     assert shown['status'] == 'error'
     assert shown['os-extended-snapshot-attributes:progress'] == '80%'

@@ -96,8 +96,9 @@ def _volume(vapi, driver, size=1):
         'user_id': 'u1', 'volume_type_id': default['id'], 'host': 'b1'})
     driver.create_volume(volume)
     # Usage rows are made from a live count of the records, on first use.
-    vapi.quota.rollback(CTX, vapi.quota.reserve(CTX, 'p1', quota.type_resources(
-        '__DEFAULT__', volumes=0, gigabytes=0, snapshots=0)))
+    zero = quota.type_resources('__DEFAULT__', volumes=0, gigabytes=0,
+                                snapshots=0)
+    vapi.quota.rollback(CTX, vapi.quota.reserve(CTX, 'p1', zero))
     return volume
 
 
@@ -120,8 +121,8 @@ def test_extend_grows_the_backend_the_size_and_the_quota(vapi, driver):
     invariants.assert_invariants(vapi.db, ['p1'])
 
 
-def test_a_failed_extend_leaves_size_and_quota_as_they_were(vapi, driver,
-                                                           monkeypatch):
+def test_a_failed_extend_leaves_size_and_quota_as_they_were(
+        vapi, driver, monkeypatch):
     volume = _volume(vapi, driver)
 
     def fail(volume, new_size):
