@@ -112,6 +112,15 @@ _CHANGE_RULES = [
     _rule('volume_extension:volume_actions:set_bootable', ADMIN_OR_OWNER,
           "Set a volume's bootable flag (os-set_bootable).", 'POST',
           _ACTION),
+    _rule('volume_extension:volume_image_metadata:set', ADMIN_OR_OWNER,
+          "Set image properties of a volume (os-set_image_metadata).",
+          'POST', _ACTION),
+    _rule('volume_extension:volume_image_metadata:remove', ADMIN_OR_OWNER,
+          "Remove an image property of a volume "
+          "(os-unset_image_metadata).", 'POST', _ACTION),
+    _rule('volume_extension:volume_image_metadata:show', ADMIN_OR_OWNER,
+          "Show the image properties of a volume "
+          "(os-show_image_metadata).", 'POST', _ACTION),
     _rule('volume_extension:volume_actions:reserve', ADMIN_OR_OWNER,
           'Reserve a volume for an attachment (os-reserve).', 'POST',
           _ACTION),

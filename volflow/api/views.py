@@ -104,8 +104,11 @@ def volume_detail(req, volume, show_host=False, extended=True, host=None):
     }
     if extended:
         view['os-vol-tenant-attr:tenant_id'] = volume.get('project_id')
-        if volume.get('image_id'):
-            view['volume_image_metadata'] = {'image_id': volume['image_id']}
+        image_metadata = volume.get('image_metadata')
+        if image_metadata is None and volume.get('image_id'):
+            image_metadata = {'image_id': volume['image_id']}
+        if image_metadata:
+            view['volume_image_metadata'] = dict(image_metadata)
         if show_host:
             view['os-vol-host-attr:host'] = host
             view['os-vol-mig-status-attr:migstat'] = volume.get(

@@ -42,6 +42,15 @@ def as_bool(field, value):
         reason=f"{field} '{value}' must be a boolean (true or false)")
 
 
+def image_metadata_of(volume):
+    """A volume's image metadata: what was set, or its ``image_id``."""
+    metadata = volume.get('image_metadata')
+    if metadata is None:
+        metadata = ({'image_id': volume['image_id']}
+                    if volume.get('image_id') else {})
+    return dict(metadata)
+
+
 def _not_busy(volume, what):
     if volume['status'] in _BUSY:
         raise exception.InvalidVolume(
@@ -103,6 +112,34 @@ class VolumeChanges:
         _not_busy(volume, 'change its metadata')
         del metadata[key]
         self.db.volume_update(context, volume_id, {'metadata': metadata})
+
+    # Image metadata ------------------------------------------------------
+    def get_volume_image_metadata(self, context, volume_id):
+        """The image's properties a volume carries (Cinder's glance metadata).
+
+        A volume made from an image carries at least its ``image_id``.
+        """
+        return image_metadata_of(self.db.volume_get(context, volume_id))
+
+    def update_volume_image_metadata(self, context, volume_id, metadata):
+        """Add or change image properties; returns them all."""
+        volume = self.db.volume_get(context, volume_id)
+        metadata = _validation.check_metadata(metadata)
+        _not_busy(volume, 'change its image metadata')
+        merged = {**image_metadata_of(volume), **metadata}
+        self.db.volume_update(context, volume_id, {'image_metadata': merged})
+        return merged
+
+    def delete_volume_image_metadata(self, context, volume_id, key):
+        volume = self.db.volume_get(context, volume_id)
+        metadata = image_metadata_of(volume)
+        if key not in metadata:
+            raise exception.MetadataNotFound(kind='Volume image of',
+                                             id=volume_id, key=key)
+        _not_busy(volume, 'change its image metadata')
+        del metadata[key]
+        self.db.volume_update(context, volume_id,
+                              {'image_metadata': metadata})
 
     # Flags and status ----------------------------------------------------
     def set_bootable(self, context, volume_id, bootable):

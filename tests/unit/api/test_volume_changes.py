@@ -347,3 +347,21 @@ def test_volume_summary(client, version, metadata):
     if metadata:
         assert summary['metadata'] == {'k': ['v']}
     assert client.get(V3 + '/volumes/summary').status_code == 404
+
+
+def test_volume_image_metadata_actions(client):
+    action = f'{V3}/volumes/{OWN}/action'
+    metadata = {'image_id': 'i', 'image_name': 'image', 'ramdisk_id': 'r'}
+    assert conforms(client.post(action, {'os-set_image_metadata': {
+        'metadata': metadata}}), 'volumes',
+        'update_volume_image_metadata') == {'metadata': metadata}
+    shown = client.get(f'{V3}/volumes/{OWN}').json['volume']
+    assert shown['volume_image_metadata'] == metadata
+    conforms(client.post(action, {'os-unset_image_metadata': {
+        'key': 'ramdisk_id'}}), 'volumes', 'delete_volume_image_metadata')
+    assert conforms(client.post(action, {'os-show_image_metadata': {}}),
+                    'volumes', 'show_volume_image_metadata') == {
+        'metadata': {'image_id': 'i', 'image_name': 'image'}}
+    missing = client.post(action, {'os-unset_image_metadata': {
+        'key': 'ramdisk_id'}})
+    assert missing.status_code == 404

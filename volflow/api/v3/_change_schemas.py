@@ -67,6 +67,12 @@ VOLUME_ACTIONS = {
         'migration_policy': {'enum': ['never', 'on-demand', None]}},
         'required': ['new_type']},
     'os-force_delete': {'type': ['object', 'null']},
+    'os-set_image_metadata': {'type': 'object', 'properties': {
+        'metadata': _METADATA}, 'required': ['metadata']},
+    'os-unset_image_metadata': {'type': 'object', 'properties': {
+        'key': {'type': 'string', 'minLength': 1, 'maxLength': 255}},
+        'required': ['key']},
+    'os-show_image_metadata': {'type': ['object', 'null']},
     'os-reserve': {'type': ['object', 'null']},
     'os-unreserve': {'type': ['object', 'null']},
 }

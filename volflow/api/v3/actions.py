@@ -4,8 +4,10 @@ The body names one action, as in Cinder: ``{"os-extend": {"new_size":
 N}}``. Volumes: ``os-extend``, ``os-reset_status`` and ``os-force_delete``
 (admins), ``os-set_bootable`` (200), ``os-update_readonly_flag``,
 ``os-retype`` (within the volume's backend), ``os-reserve``,
-``os-unreserve``. Snapshots: ``os-reset_status`` and ``os-force_delete``
-(admins), ``os-update_snapshot_status``. Each answers 202 with no body,
+``os-unreserve``, and the image metadata's ``os-set_image_metadata``,
+``os-unset_image_metadata``, ``os-show_image_metadata`` (200).
+Snapshots: ``os-reset_status`` and ``os-force_delete`` (admins),
+``os-update_snapshot_status``. Each answers 202 with no body,
 as Cinder does, unless said otherwise.
 """
 
@@ -56,6 +58,19 @@ class VolumeActionController:
         self.api.delete(ctx, id, force=True)
         return router.Response(status=202)
 
+    def _set_image_metadata(self, ctx, id, value):
+        metadata = self.api.update_volume_image_metadata(
+            ctx, id, value['metadata'])
+        return router.Response({'metadata': metadata})
+
+    def _unset_image_metadata(self, ctx, id, value):
+        self.api.delete_volume_image_metadata(ctx, id, value['key'])
+        return router.Response(status=200)
+
+    def _show_image_metadata(self, ctx, id, value):
+        return router.Response(
+            {'metadata': self.api.get_volume_image_metadata(ctx, id)})
+
     def _reserve(self, ctx, id, value):
         self.api.reserve(ctx, id)
         return router.Response(status=202)
@@ -77,6 +92,15 @@ class VolumeActionController:
         'os-force_delete': (
             'volume_extension:volume_admin_actions:force_delete',
             _force_delete),
+        'os-set_image_metadata': (
+            'volume_extension:volume_image_metadata:set',
+            _set_image_metadata),
+        'os-unset_image_metadata': (
+            'volume_extension:volume_image_metadata:remove',
+            _unset_image_metadata),
+        'os-show_image_metadata': (
+            'volume_extension:volume_image_metadata:show',
+            _show_image_metadata),
         'os-reserve': ('volume_extension:volume_actions:reserve', _reserve),
         'os-unreserve': ('volume_extension:volume_actions:unreserve',
                          _unreserve),
