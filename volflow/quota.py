@@ -184,6 +184,8 @@ def finish_snapshot_delete(db_api, quota_engine, context, snapshot, conf):
                 admin, snapshot['volume_type_id'])['name']
         except exception.VolumeTypeNotFound:
             type_name = None
+    # The row goes first: of two deletes of one snapshot, only the one
+    # that removed it gives the quota back.
+    db_api.snapshot_destroy(admin, snapshot['id'])
     quota_engine.release(admin, snapshot['project_id'],
                          snapshot_deltas(snapshot, type_name, conf))
-    db_api.snapshot_destroy(admin, snapshot['id'])
