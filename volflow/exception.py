@@ -89,6 +89,14 @@ class SnapshotNotFound(NotFound):
     message = 'Snapshot %(snapshot_id)s could not be found.'
 
 
+class MetadataNotFound(NotFound):
+    message = '%(kind)s %(id)s has no metadata with key %(key)s.'
+
+
+class MarkerNotFound(NotFound):
+    message = 'Marker %(marker)s could not be found.'
+
+
 class ImageNotFound(NotFound):
     message = 'Image %(image_id)s could not be found.'
 

@@ -153,9 +153,86 @@ _RULES = [
 ]
 
 
+_ACTION = _VOLUMES + '/{volume_id}/action'
+_VOLUME_METADATA = _VOLUMES + '/{volume_id}/metadata'
+_SNAPSHOT_ACTION = _SNAPSHOTS + '/{snapshot_id}/action'
+_SNAPSHOT_METADATA = _SNAPSHOTS + '/{snapshot_id}/metadata'
+
+#: Changes to existing volumes and snapshots (Cinder's names).
+_CHANGE_RULES = [
+    _rule('volume:update', ADMIN_OR_OWNER,
+          'Change a volume (name, description, metadata).', 'PUT',
+          _VOLUMES + '/{volume_id}'),
+    _rule('volume:get_volume_summary', ADMIN_OR_OWNER,
+          'Count and add up the volumes.', 'GET', _VOLUMES + '/summary'),
+    _rule('volume:get_volume_metadata', ADMIN_OR_OWNER,
+          "Show a volume's metadata.", 'GET', _VOLUME_METADATA),
+    _rule('volume:create_volume_metadata', ADMIN_OR_OWNER,
+          "Add to a volume's metadata.", 'POST', _VOLUME_METADATA),
+    _rule('volume:update_volume_metadata', ADMIN_OR_OWNER,
+          "Replace a volume's metadata or one key of it.", 'PUT',
+          _VOLUME_METADATA),
+    _rule('volume:delete_volume_metadata', ADMIN_OR_OWNER,
+          "Delete a key of a volume's metadata.", 'DELETE',
+          _VOLUME_METADATA + '/{key}'),
+    _rule('volume:extend', ADMIN_OR_OWNER, 'Extend a volume (os-extend).',
+          'POST', _ACTION),
+    _rule('volume:retype', ADMIN_OR_OWNER,
+          'Change the type of a volume (os-retype).', 'POST', _ACTION),
+    _rule('volume:update_readonly_flag', ADMIN_OR_OWNER,
+          "Set a volume's read-only flag (os-update_readonly_flag).",
+          'POST', _ACTION),
+    _rule('volume_extension:volume_actions:set_bootable', ADMIN_OR_OWNER,
+          "Set a volume's bootable flag (os-set_bootable).", 'POST',
+          _ACTION),
+    _rule('volume_extension:volume_image_metadata:set', ADMIN_OR_OWNER,
+          "Set image properties of a volume (os-set_image_metadata).",
+          'POST', _ACTION),
+    _rule('volume_extension:volume_image_metadata:remove', ADMIN_OR_OWNER,
+          "Remove an image property of a volume "
+          "(os-unset_image_metadata).", 'POST', _ACTION),
+    _rule('volume_extension:volume_image_metadata:show', ADMIN_OR_OWNER,
+          "Show the image properties of a volume "
+          "(os-show_image_metadata).", 'POST', _ACTION),
+    _rule('volume_extension:volume_actions:reserve', ADMIN_OR_OWNER,
+          'Reserve a volume for an attachment (os-reserve).', 'POST',
+          _ACTION),
+    _rule('volume_extension:volume_actions:unreserve', ADMIN_OR_OWNER,
+          'Cancel a reservation (os-unreserve).', 'POST', _ACTION),
+    _rule('volume_extension:volume_admin_actions:reset_status', ADMIN_API,
+          "Reset a volume's statuses (os-reset_status).", 'POST', _ACTION),
+    _rule('volume_extension:volume_admin_actions:force_delete', ADMIN_API,
+          'Delete a volume whatever its status (os-force_delete).', 'POST',
+          _ACTION),
+    _rule('volume:update_snapshot', ADMIN_OR_OWNER,
+          'Change a snapshot (name, description).', 'PUT',
+          _SNAPSHOTS + '/{snapshot_id}'),
+    _rule('volume:delete_snapshot', ADMIN_OR_OWNER, 'Delete a snapshot.',
+          'DELETE', _SNAPSHOTS + '/{snapshot_id}'),
+    _rule('volume:get_snapshot_metadata', ADMIN_OR_OWNER,
+          "Show a snapshot's metadata.", 'GET', _SNAPSHOT_METADATA),
+    _rule('volume:update_snapshot_metadata', ADMIN_OR_OWNER,
+          "Add to, replace or change a snapshot's metadata.", 'PUT',
+          _SNAPSHOT_METADATA),
+    _rule('volume:delete_snapshot_metadata', ADMIN_OR_OWNER,
+          "Delete a key of a snapshot's metadata.", 'DELETE',
+          _SNAPSHOT_METADATA + '/{key}'),
+    _rule('volume_extension:snapshot_admin_actions:reset_status', ADMIN_API,
+          "Reset a snapshot's status (os-reset_status).", 'POST',
+          _SNAPSHOT_ACTION),
+    _rule('volume_extension:snapshot_admin_actions:force_delete', ADMIN_API,
+          'Delete a snapshot whatever its status (os-force_delete).',
+          'POST', _SNAPSHOT_ACTION),
+    _rule('snapshot_extension:snapshot_actions:update_snapshot_status',
+          ADMIN_OR_OWNER,
+          "Report a snapshot's progress (os-update_snapshot_status).",
+          'POST', _SNAPSHOT_ACTION),
+]
+
+
 def list_rules():
     """Every rule, for oslo.policy's generators."""
-    return _BASE + _RULES
+    return _BASE + _RULES + _CHANGE_RULES
 
 
 def credentials(context):

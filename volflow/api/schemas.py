@@ -59,7 +59,8 @@ SNAPSHOT_CREATE = {
         'snapshot': {
             'type': 'object',
             'properties': {
-                'volume_id': {'type': 'string', 'maxLength': 255},
+                # null is let through to be not found (404), as in Cinder.
+                'volume_id': {'type': ['string', 'null'], 'maxLength': 255},
                 'name': _NAME,
                 'description': _NAME,
                 'display_name': _NAME,

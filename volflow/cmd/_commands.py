@@ -78,7 +78,7 @@ def _delete_one(args, api, ctx, conf, name_or_id):
     """``({'id', 'status'}, reason or None)`` of one volume's delete."""
     try:
         volume_id = find_volume(api, ctx, name_or_id)['id']
-        api.delete(ctx, volume_id, force=args.force)
+        api.delete(ctx, volume_id, force=args.force, cascade=args.cascade)
     except exception.VolflowException as exc:
         if len(args.ids) == 1:
             raise

@@ -34,8 +34,7 @@ class PoolController:
             self.db, volflow_context.get_admin_context())
         pools = []
         for backend in backends.get_backends(self.conf):
-            pool = {'name': f"{backend['name']}@{backend['name']}#"
-                            f"{backend['volume_backend_name']}"}
+            pool = {'name': backends.pool_name(backend)}
             if detail:
                 used = allocated.get(backend['name'], 0)
                 stats = backends.driver_stats(backend)
