@@ -29,7 +29,10 @@ from volflow.api import auth
 from volflow.api import faults
 from volflow.api import policy
 from volflow.api import router
+from volflow.api.v3 import hosts
+from volflow.api.v3 import messages
 from volflow.api.v3 import projects
+from volflow.api.v3 import qos_specs
 from volflow.api.v3 import quotas
 from volflow.api.v3 import services
 from volflow.api.v3 import snapshots
@@ -51,6 +54,10 @@ _CONTROLLERS = {
     'zones': zones.ZoneController,
     'pools': zones.PoolController,
     'projects': projects.ProjectController,
+    'qos_specs': qos_specs.QosSpecsController,
+    'messages': messages.MessageController,
+    'hosts': hosts.HostController,
+    'capabilities': hosts.CapabilityController,
     'services': services.ServiceController,
 }
 
