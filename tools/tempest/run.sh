@@ -181,11 +181,23 @@ EOF
         openstack image create --file "$WORK/image.raw" --public \
         --disk-format raw --container-format bare -f value -c id cirros)"
 fi
-"$CACHE/tempest/bin/tempest" init "$WORK/ws" >/dev/null
+# A workspace of the run's own (not `tempest init`, which records every
+# workspace by name in ~/.tempest, shared by every run on the machine).
+TEMPEST_PKG="$("$CACHE/tempest/bin/python" -c 'import os, tempest; print(os.path.dirname(tempest.__file__))')"
+mkdir -p "$WORK/ws/etc" "$WORK/ws/lock"
+cat >"$WORK/ws/.stestr.conf" <<EOF
+[DEFAULT]
+test_path=$TEMPEST_PKG/test_discover
+top_dir=$TEMPEST_PKG
+group_regex=([^\.]*\.)*
+EOF
 MAX_MICROVERSION="$("$PYTHON" -c 'from volflow.api import microversion as m; print(m.text(m.MAX_VERSION))')"
 cat >"$WORK/ws/etc/tempest.conf" <<EOF
 [DEFAULT]
 log_file = $WORK/ws/tempest.log
+
+[oslo_concurrency]
+lock_path = $WORK/ws/lock
 
 [auth]
 use_dynamic_credentials = True
@@ -249,6 +261,7 @@ EOF
 
 # 5. Tempest.
 cd "$WORK/ws"
+export TEMPEST_CONFIG_DIR="$WORK/ws/etc" TEMPEST_CONFIG=tempest.conf
 RUN_START=$SECONDS
 set +e
 "$CACHE/tempest/bin/tempest" run --regex "$REGEX" \
