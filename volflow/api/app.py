@@ -5,7 +5,9 @@ saw, when ``[oslo_middleware] enable_proxy_headers_parsing``),
 ``request_id`` (``x-openstack-request-id`` on every response),
 
 :class:`~volflow.api.faults.FaultWrapper` (every error Cinder-shaped),
-``sizelimit`` (``[api] max_request_body_size``), then ``healthcheck``
+the image service under ``/image`` (:mod:`volflow.api.image`, uploads
+stream to a file), ``sizelimit`` (``[api] max_request_body_size``), then
+``healthcheck``
 (``GET /healthcheck``) and version discovery without authentication, and
 the v3 router behind the configured auth strategy.
 
@@ -22,8 +24,10 @@ from oslo_middleware import sizelimit
 
 from volflow.api import auth
 from volflow.api import faults
+from volflow.api import image
 from volflow.api import policy
 from volflow.api import router
+from volflow.api.v3 import extensions
 from volflow.api.v3 import projects
 from volflow.api.v3 import quotas
 from volflow.api.v3 import snapshots
@@ -40,6 +44,9 @@ _CONTROLLERS = {
     'snapshots': snapshots.SnapshotController,
     'types': types.TypeController,
     'quotas': quotas.QuotaController,
+    'quota_classes': quotas.QuotaClassController,
+    'limits': quotas.LimitsController,
+    'extensions': extensions.ExtensionController,
     'zones': zones.ZoneController,
     'pools': zones.PoolController,
     'projects': projects.ProjectController,
@@ -97,6 +104,19 @@ def _size_limited(application, limit):
     return _DeclaredSize(limiter, limit)
 
 
+class _Images:
+    """``/image`` to the image service's application, the rest on."""
+
+    def __init__(self, images, application):
+        self.images = images
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if image.is_image_path(environ.get('PATH_INFO', '')):
+            return self.images(environ, start_response)
+        return self.application(environ, start_response)
+
+
 def build(conf, api=None):
     """A new WSGI application serving ``conf``'s volflow.
 
@@ -110,6 +130,9 @@ def build(conf, api=None):
     application = auth.pipeline(router.Router(controllers), conf)
     application = _Dispatch(application)
     application = _size_limited(application, conf.api.max_request_body_size)
+    # Image uploads stream to a file: no body size limit for them.
+    application = _Images(image.Application(api.image_service, conf),
+                          application)
     application = faults.FaultWrapper(application)
     application = request_id.RequestId(application)
     return http_proxy_to_wsgi.HTTPProxyToWSGI(application, conf)
