@@ -20,6 +20,8 @@
 #      per-module summary (summarize.py) and stops everything.
 #
 # Environment:
+#   VOLFLOW_CHECKOUT             the volflow checkout to test (default: the
+#                                one this script is in)
 #   VOLFLOW_TEMPEST_CACHE        where the virtualenvs live
 #   VOLFLOW_TEMPEST_CONCURRENCY  Tempest workers (default 2)
 #   VOLFLOW_TEMPEST_SUMMARY      also write the summary to this file
@@ -29,7 +31,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CHECKOUT="$(cd "$HERE/../.." && pwd)"
+CHECKOUT="$(cd "${VOLFLOW_CHECKOUT:-$HERE/../..}" && pwd)"
 REGEX="${1:-^tempest\.api\.volume}"
 CACHE="${VOLFLOW_TEMPEST_CACHE:-$CHECKOUT/.tempest}"
 CONCURRENCY="${VOLFLOW_TEMPEST_CONCURRENCY:-2}"
@@ -108,6 +110,10 @@ cat >"$WORK/keystone/keystone.conf" <<EOF
 log_file = $WORK/keystone/keystone.log
 [database]
 connection = sqlite:///$WORK/keystone/keystone.sqlite
+[identity]
+# bcrypt's fewest rounds: Tempest makes and authenticates hundreds of
+# throwaway users, and each hash costs 2^rounds.
+password_hash_rounds = 4
 [token]
 provider = fernet
 [fernet_tokens]
