@@ -114,6 +114,10 @@ connection = sqlite:///$WORK/keystone/keystone.sqlite
 # bcrypt's fewest rounds: Tempest makes and authenticates hundreds of
 # throwaway users, and each hash costs 2^rounds.
 password_hash_rounds = 4
+[cache]
+# In-process cache: one worker, so it is never stale.
+enabled = true
+backend = dogpile.cache.memory
 [token]
 provider = fernet
 [fernet_tokens]
