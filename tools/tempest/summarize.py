@@ -16,8 +16,23 @@ import testtools
 _ATTRS = re.compile(r'\[.*\]$')
 
 
+#: Lines that say why, best first: a schema's complaint, the server's
+#: answer, an exception's message.
+_TELLING = (re.compile(r'HTTP response body is invalid \((.*)'),
+            re.compile(r'(Details: .*)'),
+            re.compile(r'^\w[\w.]*(?:Error|Exception|Fault|Found|'
+                       r'Request|Conflict|Limit|Forbidden|TimeoutException)'
+                       r'\b.*'))
+
+
 def _why(text):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for pattern in _TELLING:
+        for line in reversed(lines):
+            match = pattern.search(line)
+            if match:
+                return (match.group(1) if match.groups() else
+                        match.group(0))[:300]
     return lines[-1][:300] if lines else ''
 
 
