@@ -185,6 +185,12 @@ class VolumeBackendAPIException(VolumeDriverException):
     message = 'Bad or unexpected response from the storage backend: %(data)s'
 
 
+class DatabaseNotSynced(VolflowException):
+    message = ('Database %(url)s is at schema revision %(revision)s: '
+               '%(remedy)s')
+    expected = True
+
+
 class ConfigError(VolflowException):
     message = 'Configuration error: %(reason)s'
     expected = True

@@ -18,6 +18,7 @@ from volflow.cmd import _api
 from volflow.cmd import _commands
 from volflow.cmd import _conductor
 from volflow.cmd import _create
+from volflow.cmd import _db
 from volflow.cmd import _resume
 from volflow.cmd import _services
 
@@ -158,6 +159,7 @@ def add_parsers(subparsers):
     _conductor.add_parser(subparsers)
     _resume.add_parser(subparsers)
     _api.add_parser(subparsers)
+    _db.add_parser(subparsers)
 
 
 def command_names():

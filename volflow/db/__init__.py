@@ -20,14 +20,15 @@ _APIS = {}
 _APIS_LOCK = threading.Lock()
 
 
-def _default_connection(conf):
+def default_connection(conf):
+    """The embedded default's database: a SQLite file under state_path."""
     return f"sqlite:///{conf.state_path}/volflow.sqlite"
 
 
-def _sql_api(connection):
+def _sql_api(connection, upgrade_older):
     # SQLAlchemy is loaded by the processes that use it only (see above).
     from volflow.db.sqlalchemy import api as sql_api
-    return sql_api.SQLAPI(connection)
+    return sql_api.SQLAPI(connection, upgrade_older=upgrade_older)
 
 
 def get_api(connection=None, conf=None):
@@ -35,19 +36,25 @@ def get_api(connection=None, conf=None):
 
     ``'memory://'`` gives the in-memory fake; any other value is a
     SQLAlchemy URL. ``None`` reads ``[database] connection`` and falls back
-    to the SQLite file under ``state_path``. The schema is created and the
-    default data seeded on first use.
+    to the SQLite file under ``state_path``. On first use the schema is made
+    in a new database and the default data seeded; the default SQLite
+    file is upgraded if older, any other database must be upgraded with
+    ``volflow db sync`` (:mod:`volflow.db.sqlalchemy.migration`).
     """
     conf = conf or volflow_conf.CONF
+    upgrade_older = False
     if connection is None:
-        connection = conf.database.connection or _default_connection(conf)
+        connection = conf.database.connection
+        if not connection:
+            connection = default_connection(conf)
+            upgrade_older = True
     with _APIS_LOCK:
         api = _APIS.get(connection)
         if api is None:
             if connection.startswith('memory://'):
                 api = fake.FakeAPI()
             else:
-                api = _sql_api(connection)
+                api = _sql_api(connection, upgrade_older)
             api.seed()
             _APIS[connection] = api
         return api

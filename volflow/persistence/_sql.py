@@ -20,7 +20,7 @@ transaction, which under WAL fails at once ("database is locked") if
 another writer committed in between, unless the write lock is taken
 first. ``foreign_keys`` is on, so that destroying a logbook removes its
 flow and atom details as the schema's ``ON DELETE CASCADE`` says.
-On PostgreSQL the tables are created like volflow's (no alembic).
+The tables are made by volflow's migrations, with volflow's.
 
 Importing taskflow's backend module (``impl_sqlalchemy``) imports alembic,
 for migrations volflow does not run: about 0.2 s of every command's
@@ -45,6 +45,7 @@ from taskflow.persistence import models
 from taskflow import states
 
 from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import migration
 
 #: Atom detail meta keys taskflow updates around every execution.
 _PROGRESS = ('progress', 'progress_details')
@@ -109,11 +110,12 @@ class _Connection(base.Connection):
         pass
 
     def upgrade(self):
-        # taskflow migrates with alembic except on SQLite; volflow does
-        # not depend on alembic and creates the current tables directly,
-        # under the lock that keeps two starting processes apart.
+        # taskflow's tables are volflow's migrations' (no alembic unless
+        # the database is new): the database of volflow's own API is at
+        # the head already; a persistence database of its own gets the
+        # whole schema when new, else needs 'volflow db sync'.
         with self._upgrade_lock:
-            _engine.create_schema(self._engine, self._metadata)
+            migration.ensure(self._engine)
 
     # taskflow's own updates read the row, merge it with what they were
     # given and write every column back - and a flow detail's update

@@ -50,3 +50,15 @@ def db(request, tmp_path):
 def sql_db(request, tmp_path):
     """A fresh, empty SQL database of each kind."""
     yield from _fresh(request, tmp_path)
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def sql_url(request, tmp_path):
+    """The URL of a new, empty SQL database of each kind."""
+    if request.param == 'sqlite':
+        yield f'sqlite:///{tmp_path}/empty.sqlite'
+        return
+    server_url = request.getfixturevalue('postgres_url')
+    name = f'db_{uuid.uuid4().hex[:12]}'
+    yield postgres.create_database(server_url, name)
+    postgres.drop_database(server_url, name)

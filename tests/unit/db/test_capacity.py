@@ -182,8 +182,9 @@ def test_an_older_sqlite_database_gets_the_lock_table(tmp_path):
     volume = _volume(db)
     with db.engine.begin() as conn:  # as a database made before claims
         conn.execute(sa.text('DROP TABLE backend_locks'))
+        conn.execute(sa.text('DROP TABLE alembic_version'))
     db.dispose()
-    db = sql_api.SQLAPI(url)
+    db = sql_api.SQLAPI(url, upgrade_older=True)  # the embedded default's
     try:
         assert db.volume_claim_capacity(CTX, volume['id'], 'b1',
                                         1)['host'] == 'b1'
@@ -232,8 +233,9 @@ def test_an_older_sqlite_database_gets_its_sums_filled(tmp_path):
         conn.execute(sa.text(
             "INSERT INTO volumes (id, size, host, multiattach) "
             "VALUES ('old', 4, 'b1', false)"))
+        conn.execute(sa.text('DROP TABLE alembic_version'))
     db.dispose()
-    db = sql_api.SQLAPI(url)
+    db = sql_api.SQLAPI(url, upgrade_older=True)  # the embedded default's
     try:
         assert _allocated(db) == {'b1': 7}
         with pytest.raises(exception.CapacityClaimFailed):

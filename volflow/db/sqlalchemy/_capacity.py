@@ -13,9 +13,7 @@ backend's lock:
   at a time, in every process on the file.
 
 Only a claim adds to an allocation; clearing a volume's ``host`` or
-deleting it only takes away, so those need no backend lock. The table is
-new: an older database gets it from the schema creation on first use (it
-holds no data, only the rows to lock).
+deleting it only takes away, so those need no backend lock.
 
 **The sums are kept, not counted.** Summing the volumes at every claim
 and every scheduling reads the whole volumes table: 38 ms each with
@@ -23,10 +21,8 @@ and every scheduling reads the whole volumes table: 38 ms each with
 ``volumes`` keep ``host_allocations`` (gigabytes per ``host`` string) in
 step with every insert, delete and change of ``host`` or ``size``, in
 the transaction that makes it - whoever writes, volflow or not - so a
-claim reads a few rows. The triggers are installed, and the table filled
-from the volumes, in the transaction that creates the schema
-(:func:`install_triggers`): an older database gets them on first use.
-Other databases count, as before.
+claim reads a few rows. The first migration (``0001_initial``) installs
+the triggers and fills the table from the volumes.
 """
 
 from oslo_utils import timeutils
@@ -60,67 +56,6 @@ class HostAllocation(models.Base):
 
 
 _KEPT = ('sqlite', 'postgresql')
-_TRIGGER = 'volumes_host_allocations'
-_PLACED = "{row}.host IS NOT NULL AND {row}.host != ''"
-_FILL = (f"INSERT INTO host_allocations (host, allocated_gb) "
-         f"SELECT host, COALESCE(SUM(size), 0) FROM volumes "
-         f"WHERE {_PLACED.format(row='volumes')} GROUP BY host")
-_SUBTRACT = ('UPDATE host_allocations SET allocated_gb = allocated_gb - '
-             'COALESCE(OLD.size, 0) WHERE host = OLD.host;')
-_ADD = ('INSERT INTO host_allocations (host, allocated_gb) '
-        'SELECT NEW.host, COALESCE(NEW.size, 0) WHERE {placed} '
-        'ON CONFLICT (host) DO UPDATE SET allocated_gb = '
-        'host_allocations.allocated_gb + excluded.allocated_gb;')
-_SQLITE_TRIGGERS = (
-    f'CREATE TRIGGER {_TRIGGER}_insert AFTER INSERT ON volumes BEGIN '
-    f"{_ADD.format(placed=_PLACED.format(row='NEW'))} END",
-    f'CREATE TRIGGER {_TRIGGER}_update AFTER UPDATE OF host, size ON '
-    f"volumes BEGIN {_SUBTRACT} "
-    f"{_ADD.format(placed=_PLACED.format(row='NEW'))} END",
-    f'CREATE TRIGGER {_TRIGGER}_delete AFTER DELETE ON volumes BEGIN '
-    f'{_SUBTRACT} END',
-)
-_PG_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION {_TRIGGER}() RETURNS trigger AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    {_SUBTRACT}
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    {_ADD.format(placed=_PLACED.format(row='NEW'))}
-  END IF;
-  RETURN NULL;
-END $$ LANGUAGE plpgsql"""
-_PG_TRIGGER = (f'CREATE TRIGGER {_TRIGGER} AFTER INSERT OR DELETE OR '
-               f'UPDATE OF host, size ON volumes FOR EACH ROW EXECUTE '
-               f'FUNCTION {_TRIGGER}()')
-
-
-def install_triggers(conn):
-    """Install the triggers and fill the sums, once per database.
-
-    Runs in the schema's transaction, under its lock: the volumes can't
-    change between filling the table and the triggers taking over.
-    """
-    dialect = conn.dialect.name
-    if dialect == 'sqlite':
-        found = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND "
-            f"name = '{_TRIGGER}_insert'").first()
-        statements = _SQLITE_TRIGGERS
-    elif dialect == 'postgresql':
-        found = conn.exec_driver_sql(
-            f"SELECT 1 FROM pg_trigger WHERE tgname = '{_TRIGGER}' AND "
-            f"tgrelid = 'volumes'::regclass").first()
-        statements = (_PG_FUNCTION, _PG_TRIGGER)
-    else:
-        return
-    if found is not None:
-        return
-    conn.execute(sa.delete(HostAllocation))
-    for statement in statements:
-        conn.exec_driver_sql(statement)
-    conn.exec_driver_sql(_FILL)
 
 
 def allocated_by_host(session):

@@ -1,4 +1,4 @@
-"""Engines, transactions and schema creation for the SQL implementation.
+"""Engines and transactions for the SQL implementation.
 
 SQLite gets the treatment SQLAlchemy documents for serializable
 transactions with pysqlite: the driver's own transaction handling is turned
@@ -39,8 +39,6 @@ _SQLITE_BUSY_TIMEOUT_PRAGMA = 'PRAGMA busy_timeout = 30000'  # as above
 #: Execution option read by the SQLite ``begin`` hook.
 BEGIN_OPTION = 'volflow_begin'
 _BEGIN_STATEMENTS = {'immediate': 'BEGIN IMMEDIATE', 'deferred': 'BEGIN'}
-#: Key of the PostgreSQL advisory lock held while creating the schema.
-_SCHEMA_LOCK_KEY = 0x766f6c666c6f77
 #: SQLSTATEs of a PostgreSQL transaction worth running again.
 _RETRY_PGCODES = ('40P01', '40001')  # deadlock, serialization failure
 _MAX_ATTEMPTS = 5
@@ -155,27 +153,6 @@ def transaction(sessionmaker, write=False):
         session.connection(execution_options={
             BEGIN_OPTION: 'immediate' if write else 'deferred'})
         yield session
-
-
-def create_schema(engine, metadata, after=None):
-    """Create missing tables; safe when several processes start at once.
-
-    The tables are created in one transaction holding the database lock
-    (SQLite) or an advisory lock (PostgreSQL), so a second process waits
-    and then finds the tables there. ``after(connection)``, when given,
-    runs last in the same transaction (triggers and what they maintain).
-    """
-    with engine.connect() as conn:
-        conn.execution_options(**{BEGIN_OPTION: 'immediate'})
-        with conn.begin():
-            if conn.dialect.name == 'postgresql':
-                conn.execute(sa.select(
-                    sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
-            metadata.create_all(conn)
-            if after is not None:
-                after(conn)
-    LOG.debug('Database schema ready on %s',
-              engine.url.render_as_string(hide_password=True))
 
 
 def insert_ignore(session, model, rows, keys):

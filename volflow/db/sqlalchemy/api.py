@@ -15,7 +15,10 @@ one process-wide lock, this module gets from transactions:
   rows that do not exist yet are inserted first (``ON CONFLICT DO
   NOTHING``), then locked, so two first reservations can't both count.
 
-The schema is created on first use. Create one :class:`SQLAPI` per process
+The schema is checked on first use (:func:`volflow.db.sqlalchemy.migration.
+ensure`): a new database gets it, an older one is upgraded only with
+``upgrade_older`` (the embedded default's file) or ``volflow db sync``.
+Create one :class:`SQLAPI` per process
 and URL (:func:`volflow.db.get_api` does): it owns the Engine and its
 connection pool.
 """
@@ -37,6 +40,7 @@ from volflow.db.sqlalchemy import _capacity
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import _quota
+from volflow.db.sqlalchemy import migration
 from volflow.db.sqlalchemy import models
 from volflow import exception
 
@@ -81,12 +85,16 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.
+    :param upgrade_older: upgrade a database at an older schema revision
+        on first use, instead of refusing to run on it.
     :param engine_kwargs: passed to :func:`sqlalchemy.create_engine`.
     :ivar engine: the Engine, for an embedding service that shares it.
     """
 
-    def __init__(self, connection: str, **engine_kwargs):
+    def __init__(self, connection: str, upgrade_older: bool = False,
+                 **engine_kwargs):
         super().__init__()
+        self._upgrade_older = upgrade_older
         self.engine = _engine.create_engine(connection, **engine_kwargs)
         self._sessionmaker = orm.sessionmaker(bind=self.engine,
                                               expire_on_commit=False)
@@ -107,9 +115,8 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
         if not self._schema_ready:
             with self._schema_lock:
                 if not self._schema_ready:
-                    _engine.create_schema(
-                        self.engine, models.Base.metadata,
-                        after=_capacity.install_triggers)
+                    migration.ensure(self.engine,
+                                     upgrade_older=self._upgrade_older)
                     self._schema_ready = True
 
     @contextlib.contextmanager

@@ -1,0 +1,111 @@
+"""The migration chain: its shape, and models and migrations agreeing.
+
+oslo.db's ``ModelsMigrationsSync`` runs the migrations on an empty
+database and compares what they made with the models (volflow's and
+taskflow's tables): a model changed without a migration, or a migration
+making something no model says, fails it.
+"""
+
+import os
+import re
+import unittest
+
+from alembic import script as alembic_script
+from oslo_db.sqlalchemy import test_migrations
+import pytest
+import sqlalchemy as sa
+
+from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import api as sql_api
+from volflow.db.sqlalchemy import migration
+from volflow import exception
+
+
+_TASKFLOW_TABLES = ('logbooks', 'flowdetails', 'atomdetails')
+
+
+def _scripts():
+    return alembic_script.ScriptDirectory(migration._SCRIPTS)
+
+
+def test_the_chain_is_linear_and_named_by_its_files():
+    scripts = _scripts()
+    assert scripts.get_heads() == [migration.head()]
+    chain = [s.revision for s in reversed(list(scripts.walk_revisions()))]
+    assert chain == migration.revisions()
+    for script in scripts.walk_revisions():
+        name = os.path.basename(script.path)
+        assert name == f'{script.revision}.py'
+        assert re.fullmatch(r'\d{4}_[a-z0-9_]+', script.revision)
+    previous = None
+    for revision in chain:
+        assert scripts.get_revision(revision).down_revision == previous
+        previous = revision
+
+
+class _Sync(test_migrations.ModelsMigrationsSync):
+    """Run by the backend's test case below, on its own empty database."""
+
+    url = None
+
+    def setUp(self):
+        super().setUp()
+        self.engine = _engine.create_engine(self.url)
+        self.addCleanup(self.engine.dispose)
+
+    def get_engine(self):
+        return self.engine
+
+    def get_metadata(self):
+        return migration.target_metadata()
+
+    def db_sync(self, engine):
+        migration.sync(engine)
+
+    def include_object(self, object_, name, type_, reflected, compare_to):
+        return not (type_ == 'table' and name == migration.VERSION_TABLE)
+
+    def filter_metadata_diff(self, diff):
+        # PostgreSQL keeps no UNIQUE constraint on a primary key's columns
+        # (taskflow's uuid columns say both), made by migration or not.
+        return [entry for entry in diff if not (
+            self.engine.dialect.name == 'postgresql' and
+            entry[0] == 'add_constraint' and
+            isinstance(entry[1], sa.UniqueConstraint) and
+            entry[1].table.name in _TASKFLOW_TABLES and
+            list(entry[1].columns.keys()) == ['uuid'])]
+
+    def compare_type(self, ctxt, insp_col, meta_col, insp_type, meta_type):
+        # taskflow's JSON columns are LONGTEXT on MySQL, its type says TEXT.
+        if (ctxt.dialect.name == 'mysql' and
+                meta_col.table.name in _TASKFLOW_TABLES and
+                isinstance(insp_type, sa.Text)):
+            return False
+        return super().compare_type(ctxt, insp_col, meta_col, insp_type,
+                                    meta_type)
+
+
+def test_models_and_migrations_agree(sql_url):
+    case = type('Case', (_Sync, unittest.TestCase), {'url': sql_url})(
+        'test_models_sync')
+    result = unittest.TestResult()
+    case.run(result)
+    problems = result.failures + result.errors
+    assert not problems, problems[0][1]
+
+
+def test_a_configured_database_behind_is_refused(tmp_path):
+    url = f'sqlite:///{tmp_path}/old.sqlite'
+    db = sql_api.SQLAPI(url)
+    db.seed()
+    with db.engine.begin() as conn:  # as if made by an older release
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = "
+                             "'0000_older'"))
+    db.dispose()
+    db = sql_api.SQLAPI(url)
+    try:
+        with pytest.raises(exception.DatabaseNotSynced,
+                           match="run 'volflow db sync'|upgrade volflow"):
+            db.seed()
+    finally:
+        db.dispose()
