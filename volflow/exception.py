@@ -127,6 +127,14 @@ class BackendNotFound(NotFound):
     message = 'Backend %(backend)s could not be found.'
 
 
+class ServiceNotFound(NotFound):
+    message = 'Service %(service)s could not be found.'
+
+
+class ServiceExists(VolflowException):
+    message = 'Service %(binary)s on host %(host)s already exists.'
+
+
 class QuotaError(VolflowException):
     message = 'Quota exceeded: %(reason)s'
     code = 413
@@ -206,3 +214,10 @@ class ServiceUnavailable(VolflowException):
 class Timeout(VolflowException):
     message = ('Volume %(volume_id)s is still %(status)s after %(timeout)s '
                'seconds.')
+
+
+class InjectedFailure(VolflowException):
+    """The failure ``--fail-at`` injects, to watch a flow revert."""
+
+    message = 'Failure injected at %(task)s (--fail-at).'
+    expected = True

@@ -117,26 +117,15 @@ class QuotaController(_Quotas):
                               {'project_id': id})
         schemas.validate(schemas.QUOTA_UPDATE, body)
         limits = self._check_keys(ctx, body['quota_set'], 'quota set')
+        # Cinder's: only when asked (skip_validation false), no limit below
+        # what the project uses and has reserved.
         if not volumes.is_true(body.get('skip_validation', True)):
-            self._check_usage(ctx, id, limits)
+            self.api.quota.check_usage(ctx, id, limits)
         for key, limit in limits.items():
             self.api.quota.update(ctx, id, key, limit)
         quota_set = self._quota_set(ctx, id, usage=False)
         del quota_set['id']
         return router.Response({'quota_set': quota_set})
-
-    def _check_usage(self, ctx, target, limits):
-        """Cinder's check when asked: no limit below what is used."""
-        summary = self.api.quota.summary(ctx, target)
-        for key, limit in limits.items():
-            values = summary.get(key, {})
-            used = values.get('in_use', 0) + values.get('reserved', 0)
-            if key != 'per_volume_gigabytes' and limit != -1 and (
-                    limit < used):
-                raise exception.InvalidInput(
-                    reason=f"Quota {key} limit '{limit}' must be equal or "
-                           f"greater than existing resources: {used} in "
-                           f"use or reserved")
 
     def delete(self, req, ctx, id):
         self.policy.authorize(ctx, 'volume_extension:quotas:delete',
