@@ -33,7 +33,10 @@ from volflow.api import image
 from volflow.api import policy
 from volflow.api import router
 from volflow.api.v3 import extensions
+from volflow.api.v3 import hosts
+from volflow.api.v3 import messages
 from volflow.api.v3 import projects
+from volflow.api.v3 import qos_specs
 from volflow.api.v3 import quotas
 from volflow.api.v3 import services
 from volflow.api.v3 import snapshots
@@ -58,6 +61,10 @@ _CONTROLLERS = {
     'zones': zones.ZoneController,
     'pools': zones.PoolController,
     'projects': projects.ProjectController,
+    'qos_specs': qos_specs.QosSpecsController,
+    'messages': messages.MessageController,
+    'hosts': hosts.HostController,
+    'capabilities': hosts.CapabilityController,
     'services': services.ServiceController,
 }
 

@@ -119,13 +119,34 @@ def snapshot_detail(req, snapshot):
     return view
 
 
-def volume_type(req, vtype):
-    return {
+#: Extra specs every project sees; the others are admins' (Cinder's
+#: user-visible extra specs).
+USER_VISIBLE_EXTRA_SPECS = ('RESKEY:availability_zones', 'multiattach',
+                            'replication_enabled')
+
+
+def volume_type(req, vtype, all_specs=True, qos=False, access=True):
+    """A volume type as Cinder shows it.
+
+    :param all_specs: every extra spec (admins), else the user-visible
+        ones.
+    :param qos: with ``qos_specs_id`` (admins, never on create or update).
+    :param access: with ``os-volume-type-access:is_public`` (not on
+        update).
+    """
+    specs = dict(vtype.get('extra_specs') or {})
+    if not all_specs:
+        specs = {key: value for key, value in specs.items()
+                 if key in USER_VISIBLE_EXTRA_SPECS}
+    view = {
         'id': vtype['id'],
         'name': vtype['name'],
         'description': vtype.get('description'),
-        'is_public': True,
-        'os-volume-type-access:is_public': True,
-        'qos_specs_id': None,
-        'extra_specs': dict(vtype.get('extra_specs') or {}),
+        'is_public': vtype.get('is_public', True),
+        'extra_specs': specs,
     }
+    if access:
+        view['os-volume-type-access:is_public'] = view['is_public']
+    if qos:
+        view['qos_specs_id'] = vtype.get('qos_specs_id')
+    return view

@@ -136,6 +136,21 @@ def _add_snapshots_images_types(subparsers):
                         help='An extra spec; repeat for more.')
     _command(subparsers, 'type-list', _commands.type_list,
              'List volume types.')
+    parser = _command(subparsers, 'type-delete', _commands.type_delete,
+                      'Delete a volume type no volume has (not the default '
+                      'type).')
+    parser.add_argument('type', metavar='NAME_OR_ID', help='Type name or id.')
+    parser = _command(subparsers, 'type-set', _commands.type_set,
+                      'Add or replace extra specs of a volume type.')
+    parser.add_argument('type', metavar='NAME_OR_ID', help='Type name or id.')
+    parser.add_argument('--property', metavar='KEY=VALUE', action='append',
+                        required=True, help='An extra spec; repeat for more.')
+    parser = _command(subparsers, 'type-unset', _commands.type_unset,
+                      'Remove extra specs of a volume type.')
+    parser.add_argument('type', metavar='NAME_OR_ID', help='Type name or id.')
+    parser.add_argument('--property', metavar='KEY', action='append',
+                        required=True,
+                        help='The key of an extra spec; repeat for more.')
 
 
 def _add_quotas(subparsers):

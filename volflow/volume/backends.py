@@ -18,6 +18,7 @@ from oslo_config import cfg
 from volflow.conf import backend as backend_conf
 from volflow.db import rules
 from volflow import exception
+from volflow.volume import drivers
 
 CONF = cfg.CONF
 
@@ -141,6 +142,15 @@ def allocated_by_backend(db_api, context):
         name = backend_of_host(host)
         allocated[name] = allocated.get(name, 0) + size
     return allocated
+
+
+def driver_stats(backend):
+    """What ``backend``'s driver reports of itself (its capabilities).
+
+    Cinder's keys: ``volume_backend_name``, ``vendor_name``,
+    ``driver_version``, ``storage_protocol``, capacity and provisioning.
+    """
+    return drivers.load_driver(backend).get_volume_stats()
 
 
 def capacity_gb(backend):

@@ -248,8 +248,12 @@ def test_types(client):
     gold = next(t for t in listed if t['name'] == 'gold')
     assert client.get(f"{V3}/types/{gold['id']}").json['volume_type'][
         'name'] == 'gold'
-    bounded = client.get(V3 + '/types/bounded/extra_specs').json
+    bounded = client.get('/v3/admin/types/bounded/extra_specs',
+                         token=ADMIN).json
     assert bounded['extra_specs']['provisioning:max_vol_size'] == '5'
+    # A project sees the user-visible extra specs only, as in Cinder.
+    assert client.get(V3 + '/types/bounded/extra_specs').json == {
+        'extra_specs': {}}
     assert client.get(V3 + '/types/default').json['volume_type'][
         'name'] == '__DEFAULT__'
     body = {'volume_type': {'name': 'silver',
