@@ -245,7 +245,7 @@ max_microversion = $MAX_MICROVERSION
 build_timeout = 120
 build_interval = 1
 # What the one back end reports in its capabilities and pools.
-storage_protocol = local
+storage_protocol = file
 vendor_name = volflow
 
 [volume-feature-enabled]
