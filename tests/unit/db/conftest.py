@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from tests.fixtures import mariadb
 from tests.fixtures import postgres
 from volflow import context
 from volflow.db import fake
@@ -52,13 +53,15 @@ def sql_db(request, tmp_path):
     yield from _fresh(request, tmp_path)
 
 
-@pytest.fixture(params=['sqlite', 'postgresql'])
+@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
 def sql_url(request, tmp_path):
     """The URL of a new, empty SQL database of each kind."""
     if request.param == 'sqlite':
         yield f'sqlite:///{tmp_path}/empty.sqlite'
         return
-    server_url = request.getfixturevalue('postgres_url')
+    server, module = {'postgresql': ('postgres_url', postgres),
+                      'mysql': ('mariadb_url', mariadb)}[request.param]
+    server_url = request.getfixturevalue(server)
     name = f'db_{uuid.uuid4().hex[:12]}'
-    yield postgres.create_database(server_url, name)
-    postgres.drop_database(server_url, name)
+    yield module.create_database(server_url, name)
+    module.drop_database(server_url, name)
