@@ -10,7 +10,10 @@ writer) with a busy timeout and ``synchronous = NORMAL``.
 
 PostgreSQL needs nothing special here: writers lock the rows they change
 (``SELECT ... FOR UPDATE``), and a transaction that loses a deadlock is
-retried by :func:`retry_on_deadlock`.
+retried by :func:`retry_on_deadlock`. MySQL/MariaDB (InnoDB) is run as
+PostgreSQL is: row locks, and ``READ COMMITTED`` (InnoDB's default,
+``REPEATABLE READ``, would let a plain read after a locking one see an
+older snapshot than the lock holder committed).
 """
 
 import contextlib
@@ -24,6 +27,7 @@ import time
 
 from oslo_log import log as logging
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy import exc as sa_exc
@@ -41,6 +45,8 @@ BEGIN_OPTION = 'volflow_begin'
 _BEGIN_STATEMENTS = {'immediate': 'BEGIN IMMEDIATE', 'deferred': 'BEGIN'}
 #: SQLSTATEs of a PostgreSQL transaction worth running again.
 _RETRY_PGCODES = ('40P01', '40001')  # deadlock, serialization failure
+#: MySQL error numbers of a transaction worth running again.
+_RETRY_MYSQL_ERRORS = (1213,)  # ER_LOCK_DEADLOCK
 _MAX_ATTEMPTS = 5
 
 
@@ -81,6 +87,8 @@ def create_engine(connection, **kwargs):
     kwargs.setdefault('json_deserializer', json_loads)
     if url.get_backend_name() != 'sqlite':
         kwargs.setdefault('pool_pre_ping', True)
+        if url.get_backend_name() in ('mysql', 'mariadb'):
+            kwargs.setdefault('isolation_level', 'READ COMMITTED')
         try:
             return sa.create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:
@@ -160,6 +168,13 @@ def insert_ignore(session, model, rows, keys):
     if not rows:
         return
     dialect = session.get_bind().dialect.name
+    if dialect == 'mysql':
+        # A no-op update of a duplicate (not INSERT IGNORE, which would
+        # also turn a value too long into a warning).
+        insert = mysql.insert(model).values(rows)
+        session.execute(insert.on_duplicate_key_update(
+            {keys[0]: insert.inserted[keys[0]]}))
+        return
     if dialect in ('postgresql', 'sqlite'):
         insert = postgresql.insert if dialect == 'postgresql' else (
             sqlite.insert)
@@ -175,7 +190,11 @@ def insert_ignore(session, model, rows, keys):
 
 
 def _is_retryable(error):
-    return getattr(error.orig, 'pgcode', None) in _RETRY_PGCODES
+    orig = error.orig
+    if getattr(orig, 'pgcode', None) in _RETRY_PGCODES:
+        return True
+    args = getattr(orig, 'args', ())
+    return bool(args) and args[0] in _RETRY_MYSQL_ERRORS
 
 
 def retry_on_deadlock(func):
