@@ -150,17 +150,24 @@ def _check_in_use(cli, volumes):
 
 def test_a_configured_database_upgrades_with_db_sync(tmp_path, old_code,
                                                      database_url):
-    cli = conftest.Cli(
-        tmp_path, extra_config=f'[database]\nconnection = {database_url}\n')
+    cli = conftest.Cli(tmp_path, connection=database_url)
+    services = tmp_path / 'services.conf'  # a broker for the services
+    services.write_text('[DEFAULT]\ntransport_url = fake://\n')
     volumes = _write_old_state(cli, old_code, database_url)
     before = _rows(database_url)
     assert before['logbooks'] and before['atomdetails']  # flows recorded
     assert len(before['reservations']) == 2  # volumes and gigabytes
 
-    refused = cli.run('list', '--project-id', PROJECT)
-    assert refused.rc == 1
-    assert refused.err_lines == [refused.err_lines[0]]
-    assert "run 'volflow db sync'" in refused.stderr
+    with_broker = ['--config-file', str(services)]
+    for command in (['list', '--project-id', PROJECT],
+                    [*with_broker, 'scheduler'],
+                    [*with_broker, 'volume', '--backend', 'local']):
+        refused = cli.run(*command)
+        assert refused.rc == 1, refused
+        assert len(refused.err_lines) == 1, refused
+        assert refused.stderr.startswith('volflow: error: Database ')
+        assert "is at schema revision none: this volflow needs " \
+            f"{migration.head()}: run 'volflow db sync'" in refused.stderr
     assert cli.run('db', 'version').stdout == 'none\n'
 
     synced = cli.run('db', 'sync')
