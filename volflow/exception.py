@@ -128,6 +128,14 @@ class BackendNotFound(NotFound):
     message = 'Backend %(backend)s could not be found.'
 
 
+class ServiceNotFound(NotFound):
+    message = 'Service %(service)s could not be found.'
+
+
+class ServiceExists(VolflowException):
+    message = 'Service %(binary)s on host %(host)s already exists.'
+
+
 class QuotaError(VolflowException):
     message = 'Quota exceeded: %(reason)s'
     code = 413

@@ -30,10 +30,14 @@ removed, with the commits remembered for them (:func:`resume_all`).
 
 A volume service starting (:func:`resume_backend`) resumes only the
 manager flows of its backend, then sweeps - the one sweep of volumes left
-``creating`` - what has no unfinished flow at all: a volume its previous
-run took from the queue but never recorded. As Cinder's ``init_host``
-does, what the driver may have written is deleted and the volume set
-``error``.
+``creating`` - what its previous runs started and left with no unfinished
+flow. As Cinder's ``init_host`` does, what the driver may have written is
+deleted and the volume set ``error``. A volume whose manager flow on the
+backend was never recorded is not a leftover: its request is still queued
+on the broker (sent while the service was stopped), and the service
+creates it once it listens. Only with ``[taskflow] persistence_enabled``
+off, when nothing is ever recorded, does the sweep take every volume
+``creating`` on the backend, queued or not.
 """
 
 from oslo_config import cfg
@@ -186,13 +190,27 @@ def resume_all(conf=None, db_api=None):
             'removed_logbooks': persistence.cleanup(conf, db_api)}
 
 
+def _started_on(backend, name):
+    """The volumes a manager flow of backend ``name`` was recorded for."""
+    started = set()
+    for _uuid, _state, meta in persistence.details(backend):
+        info = persistence.ours(meta)
+        if (info and info['kind'] == 'manager' and
+                meta['factory']['kwargs'].get('backend') == name):
+            started.add(info['volume_id'])
+    return started
+
+
 def resume_backend(manager):
     """Resume the unfinished manager flows of ``manager``'s backend.
 
     Then, as Cinder's ``init_host`` does, a volume still ``creating`` on
-    the backend with no unfinished flow of any kind (its message was taken
-    and its flow never recorded) has what the driver may have written
-    deleted and is set ``error``.
+    the backend that a manager flow of the backend started and left
+    without an unfinished record has what the driver may have written
+    deleted and is set ``error``. A volume no manager flow of the backend
+    was ever recorded for is left alone: its request is still queued for
+    this service. (With persistence off nothing is recorded, and every
+    volume ``creating`` on the backend with no unfinished flow is taken.)
 
     :returns: the ids of the volumes taken over.
     """
@@ -206,10 +224,17 @@ def resume_backend(manager):
     flows = _resume(db_api, backend, conf, mine)
     taken = [f['volume_id'] for f in flows if f['outcome'] != 'busy']
     pending = {meta[META]['volume_id'] for _uuid, meta in _pending(backend)}
+    started = (_started_on(backend, name)
+               if conf.taskflow.persistence_enabled else None)
     admin = volflow_context.get_admin_context()
     for volume in db_api.volume_get_all(admin, {'status': 'creating'}):
         if (not volume['host'] or volume['id'] in pending or
                 backends.backend_of_host(volume['host']) != name):
+            continue
+        if started is not None and volume['id'] not in started:
+            LOG.info('Volume %s: its creation was never started here; its '
+                     'request is still queued for this service.',
+                     volume['id'])
             continue
         try:
             manager.driver.delete_volume(volume)

@@ -27,7 +27,18 @@ it listens again the service resumes the flows of its backend that
 ``volflow.persistence`` recorded; a volume it cannot resume gets what
 Cinder's ``init_host`` gives it: what the driver may have written is
 deleted and the volume set ``error`` with the reason. No volume stays
-``creating`` for ever.
+``creating`` for ever. A volume whose manager flow the backend never
+recorded was not interrupted: its request is still queued (it was sent
+while the service was stopped) and is created once the service listens.
+
+**Reporting.** Once it listens, a service reports to the ``services``
+table every ``report_interval`` seconds (:mod:`volflow.scheduler.
+servicegroup`): ``volflow-scheduler`` on the host's name,
+``volflow-volume`` on ``HOST@BACKEND``. The scheduler places volumes only
+on backends whose volume service reported within ``service_down_time``.
+A stopped service stops reporting and is down once that time has passed,
+as in Cinder; until then it may still be sent requests, which wait on the
+broker for its next start.
 
 Log lines carry no broker password: the transport URL is shown masked and
 every handler masks URL credentials and ``password=`` style values.
@@ -48,6 +59,7 @@ from volflow.rpc import local
 from volflow.rpc import messaging
 from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager as scheduler_manager
+from volflow.scheduler import servicegroup
 from volflow.volume import backends
 from volflow.volume import manager as volume_manager
 from volflow import wiring
@@ -71,10 +83,12 @@ class Service:
     :param endpoint: a :mod:`volflow.rpc.messaging` endpoint.
     :param server: the rpc server name (volume services: the backend).
     :param on_start: called before the server listens (crash recovery).
+    :param reporter: a :class:`volflow.scheduler.servicegroup.Reporter`,
+        started once the server listens.
     """
 
     def __init__(self, name, topic, endpoint, server, conf=None,
-                 transport=None, on_start=None):
+                 transport=None, on_start=None, reporter=None):
         self.name = name
         self.topic = topic
         self.endpoint = endpoint
@@ -82,6 +96,7 @@ class Service:
         self.conf = conf or CONF
         self.transport = transport or messaging.get_transport(self.conf)
         self.on_start = on_start
+        self.reporter = reporter
         self._stop_requested = threading.Event()
         self._why = None
         #: starting -> listening -> stopping (run's signal handling).
@@ -95,6 +110,8 @@ class Service:
         self.rpc_server = messaging.get_server(
             self.transport, self.topic, self.endpoint, self.server_name)
         self.rpc_server.start()
+        if self.reporter is not None:
+            self.reporter.start()
         if self._phase == 'starting':
             self._phase = 'listening'
         LOG.info('volflow %(name)s started (pid %(pid)d): listening on '
@@ -117,6 +134,8 @@ class Service:
         LOG.info('volflow %(name)s stopping (%(why)s): no new requests are '
                  'taken, the ones in progress finish.',
                  {'name': self.name, 'why': self._why or 'stop requested'})
+        if self.reporter is not None:
+            self.reporter.stop()
         if self.rpc_server is not None:
             self.rpc_server.stop()
             self.rpc_server.wait()
@@ -158,9 +177,15 @@ def scheduler_service(conf=None, transport=None):
     manager = scheduler_manager.SchedulerManager(
         db_api, filter_scheduler.FilterScheduler(db_api, volume_rpcapi,
                                                  conf), conf=conf)
+    host = socket.gethostname()
     return Service('scheduler', messaging.TOPIC_SCHEDULER,
-                   messaging.SchedulerEndpoint(manager),
-                   socket.gethostname(), conf=conf, transport=transport)
+                   messaging.SchedulerEndpoint(manager), host, conf=conf,
+                   transport=transport,
+                   reporter=servicegroup.Reporter(db_api, [{
+                       'host': host, 'binary': servicegroup.SCHEDULER,
+                       'topic': messaging.TOPIC_SCHEDULER,
+                       'availability_zone': conf.storage_availability_zone,
+                   }], conf))
 
 
 def volume_service(backend_name, conf=None, transport=None):
@@ -169,7 +194,7 @@ def volume_service(backend_name, conf=None, transport=None):
     :raises BackendNotFound: when no backend has that name.
     """
     conf = conf or CONF
-    backends.get_backend(backend_name, conf)
+    backend = backends.get_backend(backend_name, conf)
     transport = transport or messaging.get_transport(conf)
     db_api = db.get_api(conf=conf)
     manager = volume_manager.VolumeManager(
@@ -180,4 +205,10 @@ def volume_service(backend_name, conf=None, transport=None):
                    messaging.TOPIC_VOLUME,
                    messaging.VolumeEndpoint(manager), backend_name,
                    conf=conf, transport=transport,
-                   on_start=lambda: recovery.resume_backend(manager))
+                   on_start=lambda: recovery.resume_backend(manager),
+                   reporter=servicegroup.Reporter(db_api, [{
+                       'host': f'{socket.gethostname()}@{backend_name}',
+                       'binary': servicegroup.VOLUME,
+                       'topic': messaging.TOPIC_VOLUME,
+                       'availability_zone': backend['availability_zone'],
+                   }], conf))

@@ -3,12 +3,14 @@
 Real Redis and PostgreSQL; two backends with the fake driver, reached
 through volume types ``on-b1`` and ``on-b2``. A conductor of ``b1`` alone
 schedules every create but creates only on ``b1``: a volume placed on
-``b2`` waits - ``creating``, and ``volflow show`` says ``waiting for a
-conductor of backend b2`` - until a conductor of ``b2`` starts and takes
-its job. Nothing fails meanwhile; afterwards no job is left and DESIGN
-section 6 holds.
+``b2`` while b2's conductor is stopped waits - ``creating``, and
+``volflow show`` says ``waiting for a conductor of backend b2`` - until a
+conductor of ``b2`` starts again and takes its job. Nothing fails
+meanwhile; afterwards no job is left and the invariants hold. A
+backend no conductor ever served gets no volume at all.
 """
 
+import signal
 import time
 import uuid
 
@@ -110,10 +112,25 @@ def _settled(deployment, volume_id, project):
         time.sleep(0.2)
 
 
+def _stop(deployment, name):
+    process = deployment.processes.pop(name)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=_TIMEOUT) == 0
+
+
 def test_a_job_waits_for_a_conductor_of_its_backend(deployment, project):
+    """Posted while b2's conductor is stopped: run once it is back.
+
+    c2 stopped a moment ago: its report is recent, b2 still counts as
+    served and gets the volume; the job is no leftover, it waits.
+    """
     deployment.start('c1', '--debug', 'conductor', '--name', 'c1',
                      '--backend', 'b1')
+    deployment.start('c2', '--debug', 'conductor', '--name', 'c2',
+                     '--backend', 'b2')
     deployment.wait_for('c1', r'Conductor .* started.*backends: b1\.')
+    deployment.wait_for('c2', r'Conductor .* started.*backends: b2\.')
+    _stop(deployment, 'c2')
     result = deployment.run('create', '--size', '1', '--volume-type',
                             'on-b1', '--project-id', project, '--format',
                             'json')
@@ -149,6 +166,31 @@ def test_a_job_waits_for_a_conductor_of_its_backend(deployment, project):
     while _jobs(deployment) or _logbooks(deployment.db_url):
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    invariants.assert_invariants(deployment.db, [project])
+
+
+def test_a_backend_no_conductor_serves_gets_no_volume(deployment, project):
+    """No conductor of b2 ever ran: its volumes fail at once, and say so."""
+    deployment.start('c1', '--debug', 'conductor', '--name', 'c1',
+                     '--backend', 'b1')
+    deployment.wait_for('c1', r'Conductor .* started.*backends: b1\.')
+    result = deployment.run('create', '--size', '1', '--count', '3',
+                            '--project-id', project, '--format', 'json')
+    assert result.rc == 0, result
+    assert [(v['status'], v['host']) for v in result.json] == [
+        ('available', 'b1')] * 3
+    result = deployment.run('create', '--size', '1', '--volume-type',
+                            'on-b2', '--project-id', project, '--format',
+                            'json')
+    assert result.rc == 1, result
+    assert (result.json['status'], result.json['host']) == ('error', None)
+    assert ("'b2': the volume service of backend 'b2' is down (no volume "
+            "service or conductor of it has ever reported)") in (
+        result.json['reason'])
+    services = deployment.ok('service-list')
+    assert [(s['binary'], s['host'], s['state']) for s in services] == [
+        ('volflow-conductor', 'c1@b1', 'up')]
+    assert _jobs(deployment) == []
     invariants.assert_invariants(deployment.db, [project])
 
 

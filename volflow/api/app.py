@@ -26,6 +26,7 @@ from volflow.api import policy
 from volflow.api import router
 from volflow.api.v3 import projects
 from volflow.api.v3 import quotas
+from volflow.api.v3 import services
 from volflow.api.v3 import snapshots
 from volflow.api.v3 import types
 from volflow.api.v3 import volumes
@@ -43,6 +44,7 @@ _CONTROLLERS = {
     'zones': zones.ZoneController,
     'pools': zones.PoolController,
     'projects': projects.ProjectController,
+    'services': services.ServiceController,
 }
 
 

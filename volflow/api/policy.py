@@ -77,6 +77,9 @@ _RULES = [
           'List availability zones.', 'GET', '/os-availability-zone'),
     _rule('scheduler_extension:scheduler_stats:get_pools', ADMIN_API,
           'List the backend pools.', 'GET', '/scheduler-stats/get_pools'),
+    _rule('volume_extension:services:index', ADMIN_API,
+          'List the services and whether each is up.', 'GET',
+          '/os-services'),
 ]
 
 

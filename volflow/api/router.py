@@ -39,6 +39,7 @@ ROUTES = (
     ('/os-availability-zone', 'GET', 'zones', 'index'),
     ('/scheduler-stats/get_pools', 'GET', 'pools', 'index'),
     ('/projects/{id}', 'GET', 'projects', 'show'),
+    ('/os-services', 'GET', 'services', 'index'),
 )
 
 

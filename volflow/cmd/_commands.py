@@ -14,6 +14,7 @@ from volflow.cmd import _output
 from volflow.cmd import _util
 from volflow import exception
 from volflow import quota
+from volflow.scheduler import servicegroup
 
 
 def _emit_record(view, args):
@@ -166,6 +167,17 @@ def backend_list(args, api, ctx, conf):
     columns = ('name', 'volume_backend_name', 'availability_zone',
                'total_capacity_gb', 'free_capacity_gb',
                'allocated_capacity_gb')
+    _output.emit(views, args.format,
+                 lambda: _output.rows_table(columns, views))
+    return 0
+
+
+def service_list(args, api, ctx, conf):
+    """List the services with their state and last report."""
+    filters = {key: value for key, value in (('binary', args.binary),
+                                             ('host', args.host)) if value}
+    views = servicegroup.service_views(api.db, conf, filters)
+    columns = ('binary', 'host', 'zone', 'status', 'state', 'updated_at')
     _output.emit(views, args.format,
                  lambda: _output.rows_table(columns, views))
     return 0

@@ -148,6 +148,15 @@ def add_parsers(subparsers):
     _add_quotas(subparsers)
     _command(subparsers, 'backend-list', _commands.backend_list,
              'List backends with their capacity.', needs='api')
+    parser = _command(subparsers, 'service-list', _commands.service_list,
+                      'List the scheduler, volume and conductor services: '
+                      'up or down, enabled or disabled, last report.',
+                      needs='api')
+    parser.add_argument('--binary', metavar='BINARY',
+                        help='Only this binary (volflow-scheduler, '
+                             'volflow-volume, volflow-conductor).')
+    parser.add_argument('--host', metavar='HOST',
+                        help='Only the services of this host.')
     parser = _command(subparsers, 'graph', _commands.graph,
                       'Print a flow as Graphviz DOT.', needs='nothing')
     parser.add_argument('flow', choices=('api', 'scheduler', 'manager'),

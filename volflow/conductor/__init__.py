@@ -43,6 +43,16 @@ manager step is posted as a job of its own naming the backend
 conductor of backend NAME`` until one claims it, and the first job is
 consumed. A job for a backend no conductor serves waits on the board.
 
+**Reporting.** A running conductor reports to the ``services`` table
+every ``report_interval`` seconds, one ``volflow-conductor`` record per
+backend it creates volumes on, host ``NAME@BACKEND`` (every configured
+backend without ``--backend``): a conductor of a backend is that
+backend's volume service. The scheduler steps, in any conductor, place
+volumes only on backends one of whose volume services or conductors
+reported within ``service_down_time`` (:mod:`volflow.scheduler.
+servicegroup`). A job already posted for a backend whose conductors all
+stopped is no leftover: it waits on the board for the next one.
+
 **Stopping.** SIGTERM or SIGINT: no more claims; running engines are
 suspended once their current task ends and their jobs abandoned, so that
 another conductor resumes them at once rather than after the expiry.
@@ -67,6 +77,8 @@ from volflow.flows import common
 from volflow.flows import jobs
 from volflow import persistence
 from volflow.rpc import jobboard
+from volflow.scheduler import servicegroup
+from volflow.volume import backends as volume_backends
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -95,6 +107,7 @@ class Conductor:
                  max_jobs=1, poll_interval=POLL_INTERVAL, backends=None):
         self.conf = conf or CONF
         self.backends = frozenset(backends) if backends else None
+        self.name = name
         self.owner = f'{name}:{os.getpid()}'
         self.db = db.get_api(conf=self.conf)
         self.backend = backend or persistence.get_backend(self.db, self.conf)
@@ -110,6 +123,13 @@ class Conductor:
         self._stopping = threading.Event()
         self._scan = None
         self.counts = {}
+        self.reporter = servicegroup.Reporter(self.db, [
+            {'host': f"{name}@{backend['name']}",
+             'binary': servicegroup.CONDUCTOR,
+             'topic': self.conf.taskflow.jobboard_backend_namespace,
+             'availability_zone': backend['availability_zone']}
+            for backend in volume_backends.get_backends(self.conf)
+            if self.serves(backend['name'])], self.conf)
 
     def serves(self, backend):
         """Whether this conductor creates volumes on ``backend``."""
@@ -140,6 +160,7 @@ class Conductor:
                   'ns': self.conf.taskflow.jobboard_backend_namespace,
                   'expiry': self.keeper.expiry})
         self.keeper.start()
+        self.reporter.start()
         try:
             while not self._stopping.is_set():
                 if len(self._runs) < self.max_jobs and self._claim_one():
@@ -287,5 +308,6 @@ class Conductor:
                 self._wakeup.wait(0.05)
                 self._wakeup.clear()
         self.keeper.stop()
+        self.reporter.stop()
         LOG.info('Conductor %(owner)s stopped: %(counts)s',
                  {'owner': self.owner, 'counts': self.counts})

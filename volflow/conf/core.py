@@ -56,6 +56,20 @@ core_opts = [
                min=1,
                help='Seconds the command line waits for a new volume to '
                     'leave the creating status.'),
+    cfg.IntOpt('report_interval',
+               default=10,
+               min=1,
+               help='Seconds between the reports a long-running service '
+                    '(scheduler, volume service, conductor) writes to the '
+                    'services table.'),
+    cfg.IntOpt('service_down_time',
+               default=60,
+               min=1,
+               help='Seconds after its last report that a service counts '
+                    'as down. The scheduler of a multi-process deployment '
+                    'places no volume on a backend whose volume services '
+                    'and conductors are all down. Keep it well above '
+                    'report_interval.'),
 ]
 
 database_group = cfg.OptGroup('database', title='Database options',

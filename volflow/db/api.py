@@ -42,6 +42,13 @@ IMAGE_FIELDS = ('id', 'name', 'size', 'min_disk', 'status', 'project_id',
 
 VOLUME_TYPE_FIELDS = ('id', 'name', 'extra_specs')
 
+#: Fields of a service record (Cinder's ``services`` table): one row per
+#: running binary and host, whose ``updated_at`` says when it last
+#: reported.
+SERVICE_FIELDS = ('id', 'host', 'binary', 'topic', 'availability_zone',
+                  'report_count', 'disabled', 'disabled_reason',
+                  'created_at', 'updated_at')
+
 #: The volume type every database has (Cinder's built-in default type).
 DEFAULT_VOLUME_TYPE = '__DEFAULT__'
 
@@ -304,6 +311,42 @@ class API(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def flow_claim_get_all(self, context):
         """Every claim: ``[{'flow_uuid', 'owner', 'expire'}]``."""
+
+    # Services ------------------------------------------------------------
+    # What each long-running service reports (volflow.scheduler.
+    # servicegroup); one row per (host, binary).
+    @abc.abstractmethod
+    def service_create(self, context, values):
+        """Add a service record; the record.
+
+        :data:`SERVICE_FIELDS` not given are None (``report_count`` 0,
+        ``disabled`` False, ``created_at`` and ``updated_at`` now).
+
+        :raises ServiceExists: when a record of that host and binary
+            exists.
+        """
+
+    @abc.abstractmethod
+    def service_get_by_host_and_binary(self, context, host, binary):
+        """The record of ``binary`` on ``host``.
+
+        :raises ServiceNotFound: when there is none.
+        """
+
+    @abc.abstractmethod
+    def service_get_all(self, context, filters=None):
+        """Every service record, by ``id``.
+
+        ``filters`` may hold ``host``, ``binary`` and ``disabled`` (exact
+        matches).
+        """
+
+    @abc.abstractmethod
+    def service_update(self, context, service_id, values):
+        """Change a service record; the record.
+
+        :raises ServiceNotFound: when ``service_id`` is not there.
+        """
 
     # Seeding -------------------------------------------------------------
     def seed(self):

@@ -45,6 +45,7 @@ class FakeAPI(api.API):
         self._reservations = {}
         self._committed = {}  # reservation id -> when it was committed
         self._claims = {}  # flow uuid -> claim
+        self._services = {}  # id -> service
 
     # Volumes -------------------------------------------------------------
     def _with_type(self, volume):
@@ -337,3 +338,37 @@ class FakeAPI(api.API):
     @_locked
     def flow_claim_get_all(self, context):
         return list(self._claims.values())
+
+    # Services ------------------------------------------------------------
+    @_locked
+    def service_create(self, context, values):
+        service = rules.new_service(values, timeutils.utcnow())
+        if any(s['host'] == service['host'] and
+               s['binary'] == service['binary']
+               for s in self._services.values()):
+            raise exception.ServiceExists(host=service['host'],
+                                          binary=service['binary'])
+        service['id'] = max(self._services, default=0) + 1
+        self._services[service['id']] = service
+        return service
+
+    @_locked
+    def service_get_by_host_and_binary(self, context, host, binary):
+        for service in self._services.values():
+            if service['host'] == host and service['binary'] == binary:
+                return service
+        raise exception.ServiceNotFound(service=f'{binary} on host {host}')
+
+    @_locked
+    def service_get_all(self, context, filters=None):
+        return [s for _id, s in sorted(self._services.items())
+                if rules.service_matches(s, filters)]
+
+    @_locked
+    def service_update(self, context, service_id, values):
+        service = self._services.get(service_id)
+        if service is None:
+            raise exception.ServiceNotFound(service=service_id)
+        service.update(copy.deepcopy(
+            {k: v for k, v in values.items() if k != 'id'}))
+        return service

@@ -43,6 +43,22 @@ def new_volume(values, now):
     return record
 
 
+def new_service(values, now):
+    """A new service row (no ``id``: the database numbers it)."""
+    record = dict.fromkeys(api.SERVICE_FIELDS)
+    record.update(report_count=0, disabled=False, created_at=now,
+                  updated_at=now)
+    record.update(copy.deepcopy(values))
+    record.pop('id', None)
+    return record
+
+
+def service_matches(service, filters):
+    """Whether ``service`` has every value of ``filters``."""
+    return all(service.get(key) == value
+               for key, value in (filters or {}).items())
+
+
 #: The error a record created under a taken id raises, by kind.
 _INVALID = {'volume': exception.InvalidVolume,
             'snapshot': exception.InvalidSnapshot,

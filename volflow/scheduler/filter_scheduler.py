@@ -16,6 +16,13 @@ best backend; when every one fails, ``NoValidBackend`` says why. Any
 number of schedulers and conductors can place volumes at once and no
 backend is ever allocated more than it holds.
 
+Liveness: in a multi-process deployment (``[DEFAULT] transport_url`` or
+``[taskflow] jobboard_enabled`` set) a backend is considered only while
+one of its volume services or conductors has reported within
+``service_down_time`` and is enabled (:mod:`volflow.scheduler.
+servicegroup`); a volume already placed keeps its backend. In one process
+every backend is served by that process: nothing is checked.
+
 Rescheduling: ``filter_properties['retry']`` counts the attempts
 (``num_attempts``) and lists the backends tried (``backends``); the retry
 filter skips those, and an attempt past ``scheduler_max_attempts`` fails
@@ -28,6 +35,8 @@ from oslo_log import log as logging
 from volflow import exception
 from volflow.scheduler import driver
 from volflow.scheduler import filters
+from volflow.scheduler import servicegroup
+from volflow import transport
 from volflow.volume import backends
 
 LOG = logging.getLogger(__name__)
@@ -38,11 +47,20 @@ class FilterScheduler(driver.Scheduler):
 
     :param get_backends: returns the backend dicts (default: from
         configuration); tests and embedding services pass their own.
+    :param check_services: place volumes only on backends with a live
+        service (default: when the configuration runs the flows in
+        several processes, over a broker or a jobboard).
     """
 
-    def __init__(self, db_api, volume_rpcapi, conf=None, get_backends=None):
+    def __init__(self, db_api, volume_rpcapi, conf=None, get_backends=None,
+                 check_services=None):
         super().__init__(db_api, volume_rpcapi, conf)
         self._get_backends = get_backends or backends.get_backends
+        if check_services is None:
+            check_services = (
+                transport.transport_url(self.conf) is not None or
+                self.conf.taskflow.jobboard_enabled)
+        self.check_services = check_services
 
     def schedule_create_volume(self, context, request_spec,
                                filter_properties):
@@ -111,6 +129,11 @@ class FilterScheduler(driver.Scheduler):
         states = [filters.BackendState(b, allocated.get(name, 0))
                   for name, b in configured.items()]
         candidates = [state for state in states if state.name == own]
+        if self.check_services and not candidates:
+            down = servicegroup.backends_down(self.db, context, self.conf,
+                                              configured)
+            for state in states:
+                state.service_down = down.get(state.name)
         passed, rejected = filters.filter_backends(states, request)
         if not candidates:
             candidates = filters.weigh(passed)

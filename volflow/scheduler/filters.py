@@ -25,6 +25,9 @@ class BackendState:
         self.allocated_capacity_gb = allocated_gb
         self.free_capacity_gb = backends.free_capacity_gb(backend,
                                                           allocated_gb)
+        #: Why no live service can create volumes on it; None: one can
+        #: (or liveness is not checked: one process serves every backend).
+        self.service_down = None
 
     def __repr__(self):
         return (f'<BackendState {self.name}: '
@@ -102,8 +105,18 @@ def capacity_filter(backend, request):
     return None
 
 
+def service_filter(backend, request):
+    """Only a backend a live volume service or conductor serves.
+
+    Cinder's host manager leaves out the backends whose service is down
+    or disabled; checked last, so that a backend the request could not
+    use anyway is refused for that reason.
+    """
+    return backend.service_down
+
+
 FILTERS = (retry_filter, resource_backend_filter, availability_zone_filter,
-           backend_name_filter, capacity_filter)
+           backend_name_filter, capacity_filter, service_filter)
 
 
 def filter_backends(states, request, filters=FILTERS):

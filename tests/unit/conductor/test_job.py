@@ -18,6 +18,7 @@ from volflow import db as volflow_db
 from volflow.flows import jobs
 from volflow import persistence
 from volflow.rpc import local
+from volflow.scheduler import servicegroup
 
 
 class Keeper:
@@ -62,6 +63,12 @@ def conf(tmp_path):
 def _posted(conf, volume_type=None):
     """A volume as the API flow leaves it, and its job's first step."""
     db = volflow_db.get_api(conf=conf)
+    admin = volflow_context.get_admin_context()
+    if not db.service_get_all(admin):  # the conductor running the jobs
+        servicegroup.Reporter(db, [
+            {'host': f'c1@{name}', 'binary': servicegroup.CONDUCTOR,
+             'topic': None, 'availability_zone': 'nova'}
+            for name in ('bad', 'good')], conf).report()
     ctx = volflow_context.RequestContext(user_id='u', project_id='p',
                                          auth_token='Tk-S3cret')
     vtype = db.volume_type_get_by_name(ctx, conf.default_volume_type)

@@ -1,11 +1,15 @@
 """FilterScheduler: filters, weigher, retries and race-free placement."""
 
+import datetime
 import threading
 import time
 
+from oslo_utils import timeutils
 import pytest
 
+from volflow import conf as volflow_conf
 from volflow import exception
+from volflow.scheduler import filter_scheduler
 from volflow.scheduler import filters
 from volflow.volume import backends
 
@@ -224,3 +228,116 @@ def test_request_from_spec_reads_type_zones_and_retry():
         {'retry': {'num_attempts': 1, 'backends': ['a']}})
     assert (request.size, request.availability_zones, request.backend_name,
             request.tried) == (3, {'nova', 'az2'}, 'x', ['a'])
+
+
+# Only backends with a live service (several processes) -----------------------
+def _report(world, host, binary='volflow-volume', age=0, **values):
+    """A service record whose last report is ``age`` seconds old."""
+    when = timeutils.utcnow() - datetime.timedelta(seconds=age)
+    return world.db.service_create(world.admin, dict(
+        {'host': host, 'binary': binary, 'created_at': when,
+         'updated_at': when}, **values))
+
+
+@pytest.fixture
+def live_scheduler(world, volume_rpc):
+    """``live_scheduler(*backends)``: one that checks the services."""
+    def make(*backends):
+        return filter_scheduler.FilterScheduler(
+            world.db, volume_rpc, volflow_conf.CONF,
+            get_backends=lambda conf: list(backends), check_services=True)
+    return make
+
+
+def test_a_backend_whose_service_is_down_gets_nothing(
+        world, live_scheduler, backend, volume_rpc):
+    """Only fast's service runs: bulk has more space, fast gets them all."""
+    _report(world, 'node1@fast')
+    _report(world, 'node2@bulk', age=61)  # stopped over a minute ago
+    sched = live_scheduler(backend('fast', total=10),
+                           backend('bulk', total=100))
+    placed = [sched.schedule_create_volume(
+        world.ctx, world.spec(world.volume()), {}) for _ in range(5)]
+    assert placed == ['fast'] * 5
+    assert [c['volume']['host'] for c in volume_rpc.casts] == ['fast'] * 5
+
+
+@pytest.mark.parametrize('binary', ['volflow-volume', 'volflow-conductor'])
+def test_a_volume_service_or_a_conductor_keeps_a_backend_alive(
+        world, live_scheduler, backend, binary):
+    _report(world, 'node1@fast')
+    _report(world, 'c1@bulk', binary=binary, age=59)
+    _report(world, 'node3@fast', binary='volflow-scheduler')  # not bulk's
+    sched = live_scheduler(backend('fast', total=10),
+                           backend('bulk', total=100))
+    assert sched.schedule_create_volume(
+        world.ctx, world.spec(world.volume()), {}) == 'bulk'
+
+
+@pytest.mark.parametrize('services, reason', [
+    ([], "the volume service of backend 'bulk' is down (no volume service "
+         "or conductor of it has ever reported)"),
+    ([('node2@bulk', 'volflow-volume', 120, {})],
+     "the volume service of backend 'bulk' is down (last report at "),
+    ([('node2@bulk', 'volflow-volume', 0,
+       {'disabled': True, 'disabled_reason': 'maintenance'})],
+     "the volume service of backend 'bulk' is disabled (maintenance)"),
+    ([('node2#bulk', 'volflow-volume', 0, {}),       # another backend's
+      ('node2@bulk', 'volflow-scheduler', 0, {})],   # not a volume service
+     "the volume service of backend 'bulk' is down (no volume service "),
+])
+def test_no_live_backend_names_the_service_down(
+        world, live_scheduler, backend, volume_rpc, services, reason):
+    for host, binary, age, values in services:
+        _report(world, host, binary=binary, age=age, **values)
+    volume = world.volume()
+    bulk_type = {'name': 'big',
+                 'extra_specs': {'volume_backend_name': 'bulk'}}
+    sched = live_scheduler(backend('fast', total=10),
+                           backend('bulk', total=100))
+    with pytest.raises(exception.NoValidBackend) as caught:
+        sched.schedule_create_volume(
+            world.ctx, world.spec(volume, volume_type=bulk_type), {})
+    message = str(caught.value)
+    assert message.startswith('No valid backend was found. ')
+    assert f"'bulk': {reason}" in message
+    assert ("'fast': volume_backend_name is 'fast', the volume type asks "
+            "for 'bulk'") in message
+    assert world.db.volume_get(world.admin, volume['id'])['host'] is None
+    assert volume_rpc.casts == []
+
+
+def test_one_process_checks_no_service(world, make_scheduler, backend):
+    """The embedded default: the process itself serves every backend."""
+    sched = make_scheduler(backend('fast', total=10),
+                           backend('bulk', total=100))
+    assert sched.check_services is False
+    assert sched.schedule_create_volume(
+        world.ctx, world.spec(world.volume()), {}) == 'bulk'
+    assert world.db.service_get_all(world.admin) == []
+
+
+@pytest.mark.parametrize('transport_url, jobboard, checks', [
+    (None, False, False),
+    ('rabbit://guest:guest@127.0.0.1:5672/', False, True),
+    (None, True, True),
+])
+def test_several_processes_check_the_services(
+        world, volume_rpc, conf_override, transport_url, jobboard, checks):
+    if transport_url:
+        conf_override('transport_url', transport_url)
+    conf_override('jobboard_enabled', jobboard, group='taskflow')
+    sched = filter_scheduler.FilterScheduler(world.db, volume_rpc,
+                                             volflow_conf.CONF)
+    assert sched.check_services is checks
+
+
+def test_a_placed_volume_keeps_its_backend_whatever_its_service(
+        world, live_scheduler, backend):
+    """A scheduling attempt run again after a crash: no second claim."""
+    volume = world.volume()
+    world.db.volume_update(world.admin, volume['id'], {'host': 'bulk'})
+    sched = live_scheduler(backend('fast', total=10),
+                           backend('bulk', total=100))
+    assert sched.schedule_create_volume(
+        world.ctx, world.spec(volume), {}) == 'bulk'

@@ -40,6 +40,7 @@ from volflow.db.sqlalchemy import _capacity
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import _quota
+from volflow.db.sqlalchemy import _services
 from volflow.db.sqlalchemy import migration
 from volflow.db.sqlalchemy import models
 from volflow import exception
@@ -81,7 +82,8 @@ _TYPE_NAME = sa.select(models.VolumeType.name).where(
     models.VolumeType.id == sa.bindparam('t_id'))
 
 
-class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin, api.API):
+class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
+             _services.ServicesMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.

@@ -227,3 +227,38 @@ class CommittedReservation(Base):
     id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
     committed_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
         sa.DateTime, index=True)
+
+
+class Service(Base):
+    """A long-running service and its last report (Cinder's ``services``).
+
+    One row per ``(host, binary)``; the service adds 1 to
+    ``report_count`` and sets ``updated_at`` every ``report_interval``.
+    """
+
+    __tablename__ = 'services'
+    __table_args__ = (sa.UniqueConstraint('host', 'binary',
+                                          name='uniq_services0host0binary'),)
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True,
+                                            autoincrement=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    binary: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    topic: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    availability_zone: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    report_count: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    disabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean,
+                                                   default=False)
+    disabled_reason: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    created_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+    def to_dict(self):
+        return {name: getattr(self, name) for name in (
+            'id', 'host', 'binary', 'topic', 'availability_zone',
+            'report_count', 'disabled', 'disabled_reason', 'created_at',
+            'updated_at')}
