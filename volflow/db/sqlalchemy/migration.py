@@ -102,16 +102,11 @@ def ensure(engine, upgrade_older=False):
     :raises DatabaseNotSynced: an existing database behind the head and
         not ``upgrade_older``.
     """
-    found = current(engine)
-    if found == head():
+    if current(engine) == head():
         return
-    if not upgrade_older and not _is_empty(engine):
-        raise _not_synced(engine, found)
+    # Looked at again under the schema lock: another process may be
+    # making this database right now (on MySQL, table by table).
     upgrade(engine, upgrade_older=upgrade_older)
-
-
-def _is_empty(engine):
-    return not sa.inspect(engine).get_table_names()
 
 
 def _not_synced(engine, found):
