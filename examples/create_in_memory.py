@@ -7,17 +7,24 @@ it and compares what it prints with ``create_in_memory.out.txt``.
 import logging
 import tempfile
 
-from volflow import conf
-from volflow.conf import backend as backend_conf
-from volflow import context
-from volflow import exception
-from volflow.volume import api as volume_api
+from volflow import pywarnings
+
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+from volflow import conf  # noqa: E402
+from volflow.conf import backend as backend_conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow import exception  # noqa: E402
+from volflow.volume import api as volume_api  # noqa: E402
 
 
 def main():
     # The flows log every transition through the caller's logger; this
     # example only wants errors, on stderr.
     logging.basicConfig(level=logging.ERROR)
+    pywarnings.release()
     cfg = conf.load()
     backend_conf.register_backend(cfg, 'demo')
     cfg.set_override('state_path', tempfile.mkdtemp())

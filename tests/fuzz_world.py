@@ -9,7 +9,7 @@ that examples can name real records as well as made-up ones.
 :func:`make_api` is a :class:`volflow.volume.api.API` on that world that
 runs the API flow only: the rpc stand-ins finish what the scheduler and
 the volume manager would (a volume becomes ``available``; a delete gives
-the quota back), so DESIGN section 6 holds after every example.
+the quota back), so the invariants hold after every example.
 
 :data:`SHORT` and :data:`LONG` are the hypothesis settings of the default
 run and of the ``slow`` run (``$VOLFLOW_FUZZ_EXAMPLES`` examples, 10,000

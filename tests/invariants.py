@@ -1,4 +1,4 @@
-"""DESIGN.md section 6 as reusable assertions.
+"""The invariants every state must keep, as reusable assertions.
 
 :func:`assert_invariants` checks, over every project it can find, that
 quota usage equals what the project's records add up to, that no
@@ -71,7 +71,7 @@ def _project_ids(db_api, ctx, volumes, snapshots, project_ids):
 
 
 def assert_invariants(db_api, project_ids=(), no_snapshot_gb_quota=None):
-    """Assert DESIGN section 6 over all projects of ``db_api``.
+    """Assert the invariants over all projects of ``db_api``.
 
     The db interface cannot list the projects that only have usage rows
     (for example one whose every create was refused), so every project
@@ -113,7 +113,7 @@ def assert_invariants(db_api, project_ids=(), no_snapshot_gb_quota=None):
                 problems.append(f'{project_id}/{resource}: in_use is '
                                 f"{usage['in_use']}, the project's records "
                                 f'add up to {want}')
-    assert not problems, 'DESIGN section 6 broken:\n  ' + '\n  '.join(
+    assert not problems, 'Invariants broken:\n  ' + '\n  '.join(
         problems)
 
 

@@ -31,10 +31,12 @@ from taskflow import states
 from taskflow import task
 from taskflow.utils import misc
 
+from volflow import context as volflow_context
 from volflow import executor
 from volflow import flow_utils
 from volflow import persistence
 from volflow import timing
+from volflow import tracing
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -123,12 +125,28 @@ def run_engine(engine, logger=None):
                 LOG.exception('%s failed after its flow ran', callback)
 
 
+def _request_context(engine):
+    """The request context in the engine's store, if it has one."""
+    try:
+        return engine.storage.fetch('context')
+    except taskflow_exceptions.NotFound:
+        return None
+
+
 def _run_listened(engine, logger):
+    tracing.prepare(engine)
     listeners = [flow_utils.DynamicLogListener(engine, logger=logger)]
+    traced = tracing.listener(engine)
+    if traced is not None:
+        listeners.append(traced)
     timings = timing.collector()
     if timings is not None:
         listeners.append(timing.TimingListener(engine, timings))
     with contextlib.ExitStack() as stack:
+        # Every line the run logs, here and in the executor's workers,
+        # names the request the flow works for.
+        stack.enter_context(volflow_context.acting(
+            _request_context(engine) or volflow_context.current()))
         for listener in listeners:
             stack.enter_context(listener)
         try:

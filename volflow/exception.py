@@ -215,3 +215,10 @@ class ServiceUnavailable(VolflowException):
 class Timeout(VolflowException):
     message = ('Volume %(volume_id)s is still %(status)s after %(timeout)s '
                'seconds.')
+
+
+class InjectedFailure(VolflowException):
+    """The failure ``--fail-at`` injects, to watch a flow revert."""
+
+    message = 'Failure injected at %(task)s (--fail-at).'
+    expected = True

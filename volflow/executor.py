@@ -5,6 +5,10 @@ One thread pool per process, created on first use and sized by
 RPC, the conductors' jobs and ``volflow create --count``; taskflow's
 parallel engine takes it as its executor.
 
+Each piece of work runs with the context that was current where it was
+submitted (:func:`volflow.context.acting`), so its log lines name the
+request it is done for, whichever worker runs it.
+
 It is the standard library's pool, not futurist's: futurist's idle workers
 poll their queue once a second and its exit hook joins them, which cost
 every command-line run about a second at exit. The standard pool wakes its
@@ -19,10 +23,25 @@ import threading
 
 from oslo_config import cfg
 
+from volflow import context
+
 CONF = cfg.CONF
 
 _EXECUTOR = None
 _LOCK = threading.Lock()
+
+
+def _in_context(ctx, fn, args, kwargs):
+    with context.acting(ctx):
+        return fn(*args, **kwargs)
+
+
+class _ContextExecutor(futures.ThreadPoolExecutor):
+    """A thread pool running each function in its submitter's context."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(_in_context, context.current(), fn, args,
+                              kwargs)
 
 
 def get_executor():
@@ -31,7 +50,7 @@ def get_executor():
     if _EXECUTOR is None:
         with _LOCK:
             if _EXECUTOR is None:
-                _EXECUTOR = futures.ThreadPoolExecutor(
+                _EXECUTOR = _ContextExecutor(
                     max_workers=CONF.taskflow.max_workers,
                     thread_name_prefix='volflow')
     return _EXECUTOR

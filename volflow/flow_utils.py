@@ -9,12 +9,14 @@ every transition an operator asked for with ``--debug``.
 
 import collections
 import logging as std_logging
+import time
 import traceback
 
 from oslo_log import log as logging
-from taskflow import formatters
-from taskflow.listeners import logging as logging_listener
+from taskflow.listeners import base
+from taskflow import states
 from taskflow import task
+from taskflow.types import failure as failure_type
 from taskflow.types import sets
 
 from volflow import exception
@@ -79,27 +81,11 @@ class VolflowTask(task.Task):
                 sets.OrderedSet(optional))
 
 
-class _RefusalFormatter(formatters.FailureFormatter):
-    """Formats expected refusals (bad input, quota) in one line.
-
-    They are the user's mistake, not the service's: no traceback and no
-    tree of predecessors.
-    """
-
-    def format(self, fail, atom_matcher):
-        exc = fail.exception
-        if getattr(exc, 'expected', False) and fail.check(
-                exception.VolflowException):
-            return (None, f'Failure: {type(exc).__name__}: '
-                          f'{fail.exception_str}')
-        return super().format(fail, atom_matcher)
-
-
 class _MaskingLogger:
     """Masks secrets in every line before it reaches the real logger.
 
-    taskflow's own masking applies to failure details only; success lines
-    carry task results verbatim. Everything goes through
+    Task results and failure reasons may hold secrets. Everything goes
+    through
     :func:`volflow.redaction.mask_secrets` here.
     """
 
@@ -113,32 +99,100 @@ class _MaskingLogger:
         if not self._logger.isEnabledFor(level):
             return
         text = redaction.mask_secrets(msg % args if args else msg)
-        if not exc_info:
-            self._logger.log(level, '%s', text, **kwargs)
-            return
-        # A handler would format the traceback after us, unmasked: format
-        # it here, masked, as the record's cached exc_text.
+        # Where the record comes from is the listener, not this method.
         record = self._logger.makeRecord(
             self._logger.name, level, '(taskflow listener)', 0, '%s',
-            (text,), exc_info)
-        record.exc_text = redaction.mask_secrets(
-            ''.join(traceback.format_exception(*exc_info)).rstrip('\n'))
+            (text,), exc_info, func='', extra=kwargs.get('extra'))
+        if exc_info:
+            # A handler would format the traceback after us, unmasked:
+            # format it here, masked, as the record's cached exc_text.
+            record.exc_text = redaction.mask_secrets(
+                ''.join(traceback.format_exception(*exc_info)).rstrip('\n'))
         self._logger.handle(record)
 
 
-class DynamicLogListener(logging_listener.DynamicLoggingListener):
-    """Logs every task and flow transition of one engine.
+#: Task states whose line says how long the task took.
+_ENDINGS = frozenset([states.SUCCESS, states.FAILURE, states.REVERTED,
+                      states.REVERT_FAILURE])
+#: States logged at WARNING.
+_TROUBLE = frozenset([states.FAILURE, states.REVERTED,
+                      states.REVERT_FAILURE, states.REVERTING,
+                      states.RETRYING])
+#: Most characters of a line: a failure's reason is cut to fit (the full
+#: reason is on the volume, in the traceback and in ``volflow trace``).
+_WIDTH = 199
+#: Below DEBUG: the tasks' results (``volflow=TRACE`` in
+#: ``default_log_levels`` turns it on; ``--trace`` shows them too).
+TRACE = 5
 
-    Normal transitions at DEBUG; failures, reverts and retries at WARNING
-    with the failure and its traceback, except expected refusals, which are
-    one line without a traceback. Secrets are masked in every line.
+
+def _reason(failure):
+    exc = failure.exception
+    name = type(exc).__name__ if exc is not None else 'Failure'
+    return f"{name}: {' '.join(str(failure.exception_str).split())}"
+
+
+def _expected(failure):
+    exc = failure.exception
+    return bool(getattr(exc, 'expected', False) and failure.check(
+        exception.VolflowException))
+
+
+class DynamicLogListener(base.Listener):
+    """Logs every task and flow transition of one engine, one short line each.
+
+    ``Task 'QuotaReserveTask;volume:create' (volume_create_api)
+    transitioned into state 'SUCCESS' in 3.2 ms``, under 200 characters:
+    normal transitions at DEBUG; failures, reverts and retries at WARNING,
+    a failure with its reason (cut to fit the line) and, unless
+    it is an expected refusal (invalid input, quota), its traceback.
+    A task's result is logged below DEBUG (:data:`TRACE`), on a line of
+    its own; ``volflow create --trace`` shows every task's inputs and
+    outputs. Secrets are masked in every line.
     """
 
     def __init__(self, engine, logger=None, **kwargs):
         logger = logger or LOG
         if hasattr(logger, 'logger'):  # an oslo.log KeywordArgumentAdapter
             logger = logger.logger
-        super().__init__(engine, log=_MaskingLogger(logger),
-                         failure_level=std_logging.WARNING,
-                         level=std_logging.DEBUG,
-                         fail_formatter=_RefusalFormatter(engine), **kwargs)
+        super().__init__(engine, **kwargs)
+        self._logger = _MaskingLogger(logger)
+        self._started = {}
+
+    def _flow_receiver(self, state, details):
+        level = (std_logging.WARNING if state in _TROUBLE
+                 else std_logging.DEBUG)
+        self._logger.log(level, "Flow '%s' (%s) transitioned into state "
+                         "'%s' from state '%s'", details['flow_name'],
+                         details['flow_uuid'], state, details['old_state'])
+
+    def _task_receiver(self, state, details):
+        name = details['task_name']
+        flow = self._engine.storage.flow_name
+        # The class and addons; the flow says where it comes from.
+        head, sep, addons = name.partition(';')
+        short = head.rsplit('.', 1)[-1] + sep + addons
+        line = f"Task '{short}' ({flow}) transitioned into state '{state}'"
+        if state in (states.RUNNING, states.REVERTING):
+            self._started[name] = time.monotonic()
+        elif state in _ENDINGS and name in self._started:
+            took = time.monotonic() - self._started.pop(name)
+            line += f' in {1000 * took:.1f} ms'
+        result = details.get('result')
+        exc_info = None
+        if isinstance(result, failure_type.Failure):
+            line += f': {_reason(result)}'
+            if not _expected(result) and result.exc_info:
+                exc_info = tuple(result.exc_info)
+        # Masked before it is cut: a cut URL would hide its password from
+        # the pattern that masks it.
+        line = redaction.mask_secrets(line)
+        if len(line) > _WIDTH:
+            line = line[:_WIDTH - 1] + '\u2026'
+        level = (std_logging.WARNING if state in _TROUBLE
+                 else std_logging.DEBUG)
+        self._logger.log(level, '%s', line, exc_info=exc_info)
+        if (state == states.SUCCESS and 'result' in details and
+                self._logger.isEnabledFor(TRACE)):
+            self._logger.log(TRACE, "Task '%s' (%s) with result %r",
+                             name, flow, result)

@@ -64,6 +64,23 @@ class QuotaEngine:
         check_limit(resource, limit)
         self.db.quota_set(context, project_id, resource, limit)
 
+    def check_usage(self, context, project_id, limits):
+        """Refuse a limit below what the project uses and has reserved.
+
+        As Cinder refuses it: a limit of -1 (unlimited) is always allowed.
+        ``limits`` is ``{resource: limit}``; all are checked before any is
+        set, so a refusal changes nothing.
+        """
+        usages = self.db.quota_usage_get_all(context, project_id)
+        for resource, limit in sorted(limits.items()):
+            usage = usages.get(resource, {})
+            minimum = usage.get('in_use', 0) + usage.get('reserved', 0)
+            if limit != -1 and limit < minimum:
+                raise exception.InvalidInput(
+                    reason=(f"Quota limit '{limit}' for {resource} must be "
+                            f"-1 (unlimited) or at least {minimum}, what "
+                            f"the project already uses and has reserved"))
+
     def check_volume_size(self, size):
         """Enforce ``per_volume_size_limit``."""
         limit = self.conf.per_volume_size_limit

@@ -54,15 +54,17 @@ def _client(name):
 class ApiServer:
     """``volflow api`` on a free port, with its own state."""
 
-    def __init__(self, root, extra_config=''):
+    def __init__(self, root, extra_config='', env=None, args=()):
         self.cli = functional.Cli(root, extra_config)
         self.port = _free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         self.log = open(os.path.join(str(root), 'api.log'), 'w')
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'volflow', '--config-file',
-             self.cli.config_file, 'api', '--bind-port', str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.cli.env,
+             self.cli.config_file, *args, 'api', '--bind-port',
+             str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(self.cli.env, **(env or {})),
             stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:

@@ -1,7 +1,8 @@
 """Refused creates through the command line: exit 1, one line, no change.
 
-Every bad request is a test of its own: it exits 1, writes exactly one
-line on stderr naming the offending value, and nothing on stdout. The
+Every bad request is a test of its own: it exits 1 (2 for a usage
+error), writes exactly one line on stderr naming the offending value, and
+nothing on stdout. The
 requests run at once, all for the same project, from a module fixture (a
 command-line start costs most of a second); since a refusal can only add,
 never take away, "nothing changed" is checked over all of them: the
@@ -17,6 +18,9 @@ import pytest
 PROJECT = 'refused'
 OWNER = 'owner'
 LONG = 'k' * 256
+
+#: Usage errors (exit 2) among the cases; the others are refusals (1).
+USAGE_ERRORS = frozenset(['size missing'])
 
 #: name -> (create arguments, strings stderr must name). ``{own_volume}``
 #: and the like are filled in from the ``sources`` fixture.
@@ -99,9 +103,13 @@ def refusals(cli, sources, before):
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_refused(refusals, sources, name):
     result = refusals[name]
-    assert result.rc == 1, result
+    if name in USAGE_ERRORS:
+        assert result.rc == 2, result
+        assert result.stderr.startswith('volflow create: error: '), result
+    else:
+        assert result.rc == 1, result
+        assert result.stderr.startswith('volflow: error: '), result
     assert len(result.err_lines) == 1, result
-    assert result.stderr.startswith('volflow: error: '), result
     assert 'Traceback' not in result.stderr
     assert result.stdout == ''
     for value in CASES[name][1]:

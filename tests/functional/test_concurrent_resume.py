@@ -5,7 +5,7 @@ volume files exist, with flows of every kind left unfinished; two
 ``volflow resume`` then start at the same moment, with two CPU-bound
 processes beside them so that the two interleave the way a loaded
 machine makes them. Both must exit 0, and after them no volume may be
-left ``creating`` and the invariants of DESIGN section 6 must hold.
+left ``creating`` and the invariants (``tests/invariants.py``) must hold.
 
 Each round is a test of its own; ``VOLFLOW_RESUME_ROUNDS`` raises the
 number of rounds to hunt for a race locally (CI runs the default).

@@ -14,7 +14,8 @@ is taken (the API flow), in every way volflow can be deployed:
 Every race starts from a project with no usage rows yet, so creating them
 is raced too. After each one: exactly 100 volumes, the other 100 requests
 refused with the quota error a user sees, usage 100 volumes and 100 GB,
-nothing reserved, no reservation left, and DESIGN section 6 holds.
+nothing reserved, no reservation left, and the invariants hold
+(``tests/invariants.py``).
 """
 
 import json

@@ -10,7 +10,7 @@ for a project of its own, on the embedded default's SQLite file, a
 PostgreSQL or a MariaDB database. Then ``volflow resume`` runs once, as a
 subprocess of the command line, over them all, and:
 
-* DESIGN section 6 holds: usage equals what the volumes add up to, no
+* the invariants hold: usage equals what the volumes add up to, no
   reservation is outstanding, no volume is ``creating``;
 * no backend file is orphaned or missing: the files are exactly the
   volumes placed on the backend, and every ``available`` volume is there

@@ -1,7 +1,7 @@
 """Fuzzing the command line: exit 1 or 2, one line, and nothing changed.
 
-Command lines are drawn from every short-lived command of DESIGN section
-3 (the services and ``resume`` run until stopped and are left out), with
+Command lines are drawn from every short-lived command of the command
+line (the services and ``resume`` run until stopped and are left out), with
 their options in any order, repeated or missing, given as ``--opt value``
 or ``--opt=value``, with values that are well-formed, odd (NUL excepted:
 an OS command line can't carry it) or the ids of real records of the
@@ -17,7 +17,7 @@ would see:
   line, and ``--format json`` prints one JSON document;
 * a refused request changes nothing: volumes, snapshots, images, types,
   quota limits, usage, reservations and image files are as they were;
-* DESIGN section 6 holds afterwards.
+* the invariants (``tests/invariants.py``) hold afterwards.
 
 How it runs in process without leaking state: ``main`` parses into a
 ``ConfigOpts`` of the test's own (its groups registered by name, so that

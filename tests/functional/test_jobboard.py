@@ -15,7 +15,7 @@ that a takeover is quick. The backends, all with the fake driver:
   ``slow``: time enough to start another conductor before stopping one.
 
 After each test every volume is ``available`` or ``error``, the
-invariants of DESIGN section 6 hold, no job is left on the board and no
+invariants (``tests/invariants.py``) hold, no job is left on the board and no
 job's logbook is left in the database.
 """
 

@@ -8,7 +8,7 @@ and two ``volflow conductor`` processes configured with
 conductors are under way the master is killed with SIGKILL. The
 Sentinels promote the replica, the conductors follow it and carry on:
 every volume ends ``available``, every job's steps ran once, no job is
-left on the board, and DESIGN section 6 holds.
+left on the board, and the invariants hold (``tests/invariants.py``).
 """
 
 import collections

@@ -5,7 +5,7 @@ the configured backends' real drivers: files on disk under a temporary
 ``state_path``, checked byte for byte. Every test runs against the
 in-memory database and, once it exists, a SQLite file.
 
-After each failure the invariants of DESIGN section 6 are checked: usage
+After each failure the invariants (``tests/invariants.py``) are checked: usage
 equals what the volumes add up to (``error`` ones included), no
 reservation is outstanding, nothing is left ``creating``.
 """

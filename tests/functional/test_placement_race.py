@@ -11,8 +11,8 @@ or MariaDB) and their transport:
 After every run, from the database: no backend is allocated more than its
 30 GB and the allocations are the sizes of the volumes placed there;
 exactly 60 volumes are ``available`` (the space was there) and the 40
-others ``error`` with ``NoValidBackend``, placed nowhere; DESIGN section
-6 holds. ``VOLFLOW_RACE_RUNS=N`` runs each race N times (default 1).
+others ``error`` with ``NoValidBackend``, placed nowhere; the invariants
+hold. ``VOLFLOW_RACE_RUNS=N`` runs each race N times (default 1).
 """
 
 import os

@@ -192,19 +192,21 @@ def test_debug_logs_mask_secrets_of_results_and_refusals(secret_cli,
     log_file = tmp_path / 'volflow.log'
     created, refused, logged = secret_cli.parallel(
         ['--debug', 'create', '--size', '1', *_secret_metadata(),
-         '--format', 'json'],
+         '--trace', '--format', 'json'],
         ['--debug', 'create', '--size', '1', *_secret_metadata(),
          '--availability-zone', 'nowhere'],
         ['--debug', '--log-file', log_file, 'create', '--size', '1',
          *_secret_metadata()])
     assert created.rc == 0, created
-    assert 'with result' in created.stderr  # the results were logged
+    # The flows were logged, and traced with the tasks' inputs.
+    assert "transitioned into state 'SUCCESS'" in created.stderr
+    assert 'ExtractVolumeRequestTask execute' in created.stderr
     assert created.json['status'] == 'available'
     assert refused.rc == 1
     assert "Availability zone 'nowhere' is invalid" in refused.stderr
     assert logged.rc == 0, logged
     logs = log_file.read_text()
-    assert 'with result' in logs
+    assert "transitioned into state 'SUCCESS'" in logs
     for result in (created, refused, logged):
         _assert_no_secret(result)
     for kind, secret in SECRETS.items():

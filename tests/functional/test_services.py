@@ -14,8 +14,8 @@ as the API. The backends:
   ``orphan``).
 
 Notifications go over the same broker (``messagingv2``) and are read back
-from its ``notifications.info`` queue. After each test the invariants of
-DESIGN section 6 hold.
+from its ``notifications.info`` queue. After each test the invariants
+(``tests/invariants.py``) hold.
 """
 
 import collections

@@ -1,4 +1,4 @@
-"""volflow.exception: the DESIGN section 5 classes and their messages."""
+"""volflow.exception: the public error classes and their messages."""
 
 import copy
 import pickle
@@ -7,7 +7,7 @@ import pytest
 
 from volflow import exception
 
-#: DESIGN section 5 (contract): these names exist.
+#: Public (a contract): these names exist.
 CONTRACT = ['VolflowException', 'InvalidInput', 'InvalidVolumeType',
             'VolumeTypeNotFound', 'InvalidAvailabilityZone',
             'VolumeNotFound', 'SnapshotNotFound', 'ImageNotFound',

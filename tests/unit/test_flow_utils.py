@@ -146,14 +146,22 @@ def test_success_logs_transitions_at_debug(conf, log):
     success = [m for m in messages
                if 'Credentials' in m and "into state 'SUCCESS'" in m]
     assert len(success) == 1
-    assert 'with result' in success[0] and "'user': 'admin'" in success[0]
+    assert success[0].startswith(
+        "Task 'Credentials' (test_flow) "
+        "transitioned into state 'SUCCESS' in ")
+    assert success[0].endswith(' ms')
+    assert 'with result' not in success[0]
+    assert all(len(m) < 200 for m in messages)
 
 
-def test_secret_in_a_result_is_masked(conf, log):
+def test_results_are_logged_below_debug_masked(conf, log):
+    log.set_level(flow_utils.TRACE, logger=LOGGER)
     _run(conf, Credentials())
-    messages = [r.getMessage() for r in log.records]
-    assert any("'password': '***'" in m for m in messages)
-    assert not any('s3cret' in m for m in messages)
+    results = [r for r in _records(log) if 'with result' in r.getMessage()]
+    assert [r.levelno for r in results] == [flow_utils.TRACE]
+    message = results[0].getMessage()
+    assert "'user': 'admin'" in message
+    assert "'password': '***'" in message
     assert 's3cret' not in log.text
 
 
@@ -167,11 +175,11 @@ def test_refusal_is_one_warning_line_without_traceback(conf, log):
     record = failures[0]
     assert record.levelno == logging.WARNING
     assert record.exc_info is None
-    lines = record.getMessage().splitlines()
-    assert lines[1:] == ["Failure: InvalidInput: Invalid input received: "
-                         "Volume size '0' is bad"]
+    message = record.getMessage()
+    assert '\n' not in message
+    assert message.endswith(" ms: InvalidInput: Invalid input received: "
+                            "Volume size '0' is bad")
     assert 'Traceback' not in log.text
-    assert 'predecessors' not in log.text
     assert 's3cret' not in log.text
 
 
@@ -181,9 +189,23 @@ def test_over_quota_is_a_refusal_too(conf, log):
     (failure,) = [r for r in _records(log)
                   if "into state 'FAILURE'" in r.getMessage()]
     assert failure.exc_info is None
-    assert failure.getMessage().splitlines()[-1] == (
-        "Failure: VolumeLimitExceeded: Maximum number of volumes allowed "
+    assert failure.getMessage().endswith(
+        ": VolumeLimitExceeded: Maximum number of volumes allowed "
         "(3) exceeded for quota 'volumes'.")
+
+
+def test_a_long_reason_is_cut_to_keep_the_line_short(conf, log):
+    class Verbose(flow_utils.VolflowTask):
+        def execute(self):
+            raise RuntimeError('why ' * 100)
+
+    with pytest.raises(RuntimeError):
+        _run(conf, Verbose())
+    (failure,) = [r for r in _records(log)
+                  if "into state 'FAILURE'" in r.getMessage()]
+    assert len(failure.getMessage()) < 200
+    assert failure.getMessage().endswith('\u2026')
+    assert failure.exc_info is not None  # the whole of it is there
 
 
 def test_unexpected_failure_is_a_warning_with_traceback(conf, log):
@@ -198,7 +220,6 @@ def test_unexpected_failure_is_a_warning_with_traceback(conf, log):
     assert record.exc_info is not None
     assert record.exc_info[0] is RuntimeError
     assert 'Traceback' in log.text and 'disk on fire' in log.text
-    # The predecessor tree shows what earlier tasks provided: masked too.
     assert 's3cret' not in record.getMessage()
 
 

@@ -15,7 +15,7 @@ checks what a user would see:
   never anything else;
 * a refused call changes nothing: no volume, no usage, no reservation;
 * an accepted one adds exactly its volume, counted in the usage;
-* DESIGN section 6 holds afterwards.
+* the invariants (``tests/invariants.py``) hold afterwards.
 
 The default run is short (in memory, and on in-memory SQLite); the ``slow``
 run draws ``$VOLFLOW_FUZZ_EXAMPLES`` examples (10,000 unless set) in

@@ -1,4 +1,4 @@
-"""tests.invariants: the DESIGN section 6 checker catches what it must.
+"""tests.invariants: the invariants checker catches what it must.
 
 The checker is only worth something if it fails on a broken state, so
 each kind of breakage is made through the public db API and must be

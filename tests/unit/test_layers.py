@@ -1,8 +1,9 @@
-"""Every import of volflow points down the layers the README lists.
+"""Every import of volflow points down the layers the docs list.
 
-The layers are written once, at the top of the README's "How it is
-built": a numbered list, top to bottom, each item naming its modules and
-packages in backquotes. A module belongs to the layer naming its longest
+The layers are written once, at the top of "How it is built" in the
+contributor guide (``doc/source/contributor/index.rst``): a numbered
+list, top to bottom, each item naming its modules and packages in
+backquotes. A module belongs to the layer naming its longest
 prefix. Every ``import`` of ``volflow/`` - at module level or inside a
 function - may name its own layer or a layer below; within a layer, and
 across the package, no import circle is allowed. And opening a flow
@@ -24,13 +25,14 @@ PACKAGE = os.path.join(ROOT, 'volflow')
 
 
 def _layers():
-    """``[(layer name, [module prefixes])]`` from the README, top first."""
-    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
-        readme = f.read()
-    section = readme.split('\n## How it is built\n', 1)[1].split('\n## ')[0]
+    """``[(layer name, [module prefixes])]`` from the docs, top first."""
+    with open(os.path.join(ROOT, 'doc', 'source', 'contributor',
+                           'index.rst'), encoding='utf-8') as f:
+        guide = f.read()
+    section = guide.split('\nHow it is built\n', 1)[1]
     layers = []
     for line in section.splitlines():
-        item = re.match(r'\d+\. \*\*(.+?)\*\*(.*)', line)
+        item = re.match(r'\d+\.\s+\*\*(.+?)\*\*(.*)', line)
         if item:
             layers.append((item.group(1), []))
         elif layers and not line.strip():

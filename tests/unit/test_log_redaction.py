@@ -4,7 +4,7 @@
   encryption keys and the credentials of URLs in every line it writes:
   the results of successful tasks (which oslo.utils' ``mask_password``
   alone leaves ``scheme://user:password@host`` in), one-line refusals,
-  failures with their traceback and the predecessors' results they show.
+  failures (their reason cut short after masking) with their traceback.
 * Every configuration option holding a secret is ``secret=True``, so
   oslo.config masks it when a service logs its configuration.
 """
@@ -74,7 +74,8 @@ def conf():
 
 @pytest.fixture
 def log(caplog):
-    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    # TRACE: the level of the tasks' results, below DEBUG.
+    caplog.set_level(flow_utils.TRACE, logger=LOGGER)
     return caplog
 
 
@@ -120,8 +121,20 @@ def test_refusal_line_masks_every_secret(conf, log):
     with pytest.raises(exception.InvalidInput):
         _run(conf, Connect(), Refuse())
     text = _text(log)
-    assert 'Failure: InvalidInput: ' in text
+    assert 'InvalidInput: ' in text
     _assert_masked(text)
+
+
+def test_a_cut_reason_masks_before_it_cuts(conf, log):
+    class LongCrash(flow_utils.VolflowTask):
+        def execute(self):
+            raise RuntimeError('x' * 70 + f' cannot reach {DB_URL}')
+
+    with pytest.raises(RuntimeError):
+        _run(conf, LongCrash())
+    (line,) = [r.getMessage() for r in log.records
+               if "into state 'FAILURE'" in r.getMessage()]
+    assert 'Db-S3cret' not in line and 'Db-S3' not in line
 
 
 @pytest.mark.parametrize('text, masked', [

@@ -23,13 +23,40 @@ def test_timings_cover_every_task_and_the_flow():
             engines.run_engine(engines.load_engine(flow, {}))
     finally:
         timing.disable()
-    rows = {name: count for _kind, name, count, _mean, _max
+    rows = {(name, phase): count for _kind, name, phase, count, _mean, _max
             in collector.rows()}
-    assert rows == {'first': 2, 'second': 2, 'timed': 2}
+    assert rows == {('first', 'execute'): 2, ('second', 'execute'): 2,
+                    ('timed', 'run'): 2}
     table = collector.format().splitlines()
-    assert table[0].split() == ['what', 'runs', 'mean', 'ms', 'max', 'ms']
-    assert [line.split()[0] for line in table[1:]] == [
-        'first', 'second', '[timed]']
+    assert table[0].split() == ['what', 'phase', 'count', 'mean', 'ms',
+                                'max', 'ms']
+    assert [line.split()[:2] for line in table[1:]] == [
+        ['first', 'execute'], ['second', 'execute'], ['[timed]', 'run']]
+
+
+class _Refuse(task.Task):
+    def execute(self):
+        raise ValueError('refused')
+
+
+def test_a_revert_is_not_counted_as_a_run():
+    conf.load()
+    collector = timing.enable()
+    try:
+        for _ in range(3):
+            flow = linear_flow.Flow('refused')
+            flow.add(_Sleep('first'), _Refuse('second'))
+            try:
+                engines.run_engine(engines.load_engine(flow, {}))
+            except ValueError:
+                pass
+    finally:
+        timing.disable()
+    rows = {(name, phase): count for _kind, name, phase, count, _mean, _max
+            in collector.rows()}
+    assert rows == {('first', 'execute'): 3, ('first', 'revert'): 3,
+                    ('second', 'execute'): 3, ('second', 'revert'): 3,
+                    ('refused', 'run'): 3}
 
 
 def test_no_collector_by_default():

@@ -1,6 +1,6 @@
 """The Block Storage API v3 over HTTP: the layer above the volume API.
 
-A subset of Cinder's API (DESIGN.md section 8), enough for unmodified
+A subset of Cinder's Block Storage API, enough for unmodified
 python-openstackclient, openstacksdk and python-cinderclient: version
 discovery, volumes, snapshots, volume types, quota sets, availability
 zones and pools. Every create goes through

@@ -2,7 +2,9 @@
 
 From the outside in: ``http_proxy_to_wsgi`` (the scheme and host a proxy
 saw, when ``[oslo_middleware] enable_proxy_headers_parsing``),
-``request_id`` (``x-openstack-request-id`` on every response),
+``request_id`` (``x-openstack-request-id`` on every response), the
+access log (one INFO line per request: method, path, status, time,
+request id),
 
 :class:`~volflow.api.faults.FaultWrapper` (every error Cinder-shaped),
 ``sizelimit`` (``[api] max_request_body_size``), then ``healthcheck``
@@ -14,7 +16,10 @@ policy enforcer, the controllers); nothing is shared between two of them
 but what is passed in.
 """
 
+import time
+
 from oslo_config import cfg
+from oslo_log import log as logging
 from oslo_middleware import healthcheck
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
@@ -35,6 +40,8 @@ from volflow.api import versions
 from volflow.volume import api as volume_api
 
 HEALTHCHECK_PATH = '/healthcheck'
+
+LOG = logging.getLogger(__name__)
 
 _CONTROLLERS = {
     'volumes': volumes.VolumeController,
@@ -99,6 +106,40 @@ def _size_limited(application, limit):
     return _DeclaredSize(limiter, limit)
 
 
+class _AccessLog:
+    """One INFO line per request: method, path, status, time, request id.
+
+    Logged with the request's own context (user and project) when it was
+    authenticated; the request id is oslo.middleware's, the one the
+    response carries.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        seen = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            seen['status'] = status.split(' ', 1)[0]
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.application(environ, recording_start_response)
+        finally:
+            path = environ.get('PATH_INFO', '')
+            if environ.get('QUERY_STRING'):
+                path = f"{path}?{environ['QUERY_STRING']}"
+            LOG.info('%(method)s %(path)s %(status)s %(time).3fs '
+                     '%(request_id)s',
+                     {'method': environ.get('REQUEST_METHOD'),
+                      'path': path, 'status': seen.get('status', '-'),
+                      'time': time.monotonic() - started,
+                      'request_id': environ.get('openstack.request_id')},
+                     context=environ.get(auth.CONTEXT_KEY))
+
+
 def build(conf, api=None):
     """A new WSGI application serving ``conf``'s volflow.
 
@@ -113,5 +154,6 @@ def build(conf, api=None):
     application = _Dispatch(application)
     application = _size_limited(application, conf.api.max_request_body_size)
     application = faults.FaultWrapper(application)
+    application = _AccessLog(application)
     application = request_id.RequestId(application)
     return http_proxy_to_wsgi.HTTPProxyToWSGI(application, conf)

@@ -35,9 +35,9 @@ _CALLER = ('HTTP_X_USER_ID', 'HTTP_X_PROJECT_ID', 'HTTP_X_ROLES')
 
 
 def _url_project(path):
-    """The ``{project_id}`` of ``/v3/{project_id}/...``, if any."""
+    """The ``{project_id}`` of ``/v3/{project_id}/...`` (or v2), if any."""
     parts = path.strip('/').split('/')
-    if len(parts) >= 2 and parts[0] == 'v3':
+    if len(parts) >= 2 and parts[0] in ('v2', 'v3'):
         return parts[1]
     return None
 
@@ -128,11 +128,14 @@ class Context:
             raise faults.HTTPError(401, 'Authentication required.')
         roles = [role.strip() for role in headers.get('X-Roles', '').split(
             ',') if role.strip()]
-        req.environ[CONTEXT_KEY] = volflow_context.RequestContext(
+        ctx = volflow_context.RequestContext(
             user_id=user_id, project_id=project_id,
             is_admin=ADMIN in roles, roles=roles,
             request_id=req.environ.get('openstack.request_id'))
-        return req.get_response(self.application)
+        req.environ[CONTEXT_KEY] = ctx
+        # The request's log lines name it, and only its lines.
+        with volflow_context.acting(ctx):
+            return req.get_response(self.application)
 
 
 def pipeline(application, conf):

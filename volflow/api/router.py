@@ -1,5 +1,11 @@
 """URL dispatch for ``/v3/{project_id}/...`` (routes, as Cinder's).
 
+The same resources answer under ``/v2/{project_id}/...`` as Cinder's v2
+API did before Cinder removed it (deprecated in version discovery): with
+v3.0's behaviour and bodies, no microversion read from the request and
+none stamped on the response, so a v2 client or a tutorial's
+``POST /v2/{project_id}/volumes`` works as written.
+
 For every request the router reads the microversion (406 when it cannot
 be served), finds the controller action (404 for an unknown path, 405
 for a known path with another method), refuses a URL project that is not
@@ -17,6 +23,11 @@ import webob.dec
 from volflow.api import auth
 from volflow.api import faults
 from volflow.api import microversion
+
+#: The API versions served under ``/<version>/{project_id}``.
+MAJOR_VERSIONS = ('v2', 'v3')
+#: Where the router records which of them a request came through.
+MAJOR_KEY = 'volflow.api_major'
 
 #: (path below /v3/{project_id}, method, controller, action)
 ROUTES = (
@@ -45,18 +56,26 @@ ROUTES = (
 
 def _mapper():
     mapper = routes.Mapper()
-    for path, method, controller, action in ROUTES:
-        mapper.connect(f'/v3/{{project_id}}{path}', controller=controller,
-                       action=action, conditions={'method': [method]})
+    for major in MAJOR_VERSIONS:
+        for path, method, controller, action in ROUTES:
+            mapper.connect(f'/{major}/{{project_id}}{path}',
+                           controller=controller, action=action,
+                           conditions={'method': [method]})
     return mapper
 
 
 def _any_method_mapper():
     mapper = routes.Mapper()
-    for path, _method, controller, action in ROUTES:
-        mapper.connect(f'/v3/{{project_id}}{path}', controller=controller,
-                       action=action)
+    for major in MAJOR_VERSIONS:
+        for path, _method, controller, action in ROUTES:
+            mapper.connect(f'/{major}/{{project_id}}{path}',
+                           controller=controller, action=action)
     return mapper
+
+
+def major_of(req):
+    """``'v2'`` or ``'v3'``: the API a request came through."""
+    return req.environ.get(MAJOR_KEY, 'v3')
 
 
 def _reject_constant(name):
@@ -99,6 +118,14 @@ class Router:
 
     @webob.dec.wsgify
     def __call__(self, req):
+        if req.path_info.startswith('/v2/'):
+            # v2 knew no microversions: v3.0's behaviour, nothing stamped.
+            req.environ[MAJOR_KEY] = 'v2'
+            req.environ[microversion.ENVIRON_KEY] = microversion.MIN_VERSION
+            try:
+                return self._dispatch(req)
+            except Exception as exc:
+                return faults.from_exception(exc)
         version = microversion.from_headers(req.headers)
         req.environ[microversion.ENVIRON_KEY] = version
         try:

@@ -1,4 +1,10 @@
-"""Version discovery: ``GET /`` (300, as Cinder) and ``GET /v3/``."""
+"""Version discovery: ``GET /`` (300, as Cinder), ``GET /v3/``, ``/v2/``.
+
+v3 is ``CURRENT``; v2 is listed ``DEPRECATED``, as Cinder listed it
+before removing it: its resources answer as v3.0's do
+(:mod:`volflow.api.router`), for the clients and tutorials written for
+it.
+"""
 
 import json
 
@@ -8,6 +14,7 @@ import webob.dec
 from volflow.api import microversion
 
 UPDATED = '2020-04-01T00:00:00Z'
+UPDATED_V2 = '2017-02-25T12:00:00Z'
 
 
 def version_v3(req):
@@ -30,17 +37,42 @@ def version_v3(req):
     }
 
 
+def version_v2(req):
+    """The deprecated v2 API: v3.0's behaviour, no microversions."""
+    return {
+        'id': 'v2.0',
+        'status': 'DEPRECATED',
+        'version': '',
+        'min_version': '',
+        'updated': UPDATED_V2,
+        'links': [
+            {'rel': 'describedby', 'type': 'text/html',
+             'href': 'https://docs.openstack.org/'},
+            {'rel': 'self', 'href': f'{req.application_url}/v2/'},
+        ],
+        'media-types': [
+            {'base': 'application/json',
+             'type': 'application/vnd.openstack.volume+json;version=2'},
+        ],
+    }
+
+
 def is_versions_path(path):
-    return path.rstrip('/') in ('', '/v3')
+    return path.rstrip('/') in ('', '/v2', '/v3')
 
 
 @webob.dec.wsgify
 def application(req):
-    """Answer ``GET /`` and ``GET /v3/``."""
-    status = 300 if req.path_info.rstrip('/') == '' else 200
+    """Answer ``GET /``, ``GET /v2/`` and ``GET /v3/``."""
+    path = req.path_info.rstrip('/')
+    if path == '':
+        status, versions = 300, [version_v2(req), version_v3(req)]
+    elif path == '/v2':
+        status, versions = 200, [version_v2(req)]
+    else:
+        status, versions = 200, [version_v3(req)]
     response = webob.Response(status=status,
                               content_type='application/json',
                               charset='utf-8')
-    response.body = json.dumps({'versions': [version_v3(req)]}).encode(
-        'utf-8')
+    response.body = json.dumps({'versions': versions}).encode('utf-8')
     return response

@@ -20,8 +20,9 @@ def _time(value):
 
 def _links(req, collection, record_id, project_id):
     base = req.application_url.rstrip('/')
+    major = 'v2' if req.path_info.startswith('/v2/') else 'v3'
     return [
-        {'href': f'{base}/v3/{project_id}/{collection}/{record_id}',
+        {'href': f'{base}/{major}/{project_id}/{collection}/{record_id}',
          'rel': 'self'},
         {'href': f'{base}/{project_id}/{collection}/{record_id}',
          'rel': 'bookmark'},

@@ -1,14 +1,14 @@
 """volflow's command line.
 
-Importing this package silences the deprecation warnings eventlet and
-oslo.utils' ``eventletutils`` print when taskflow (through futurist) is
-first imported: they concern libraries volflow does not use, and the
-command line's stderr carries only the reason of a failure. This runs
-before ``volflow.cmd.main`` imports anything that imports taskflow.
+Importing this package routes Python warnings into the log
+(:func:`volflow.pywarnings.capture`) before anything the command line
+imports can warn: libraries warn when first imported (eventlet when
+taskflow's engines import oslo.utils' ``eventletutils``, dnspython and
+cryptography through eventlet), and the command line's stderr carries
+only the reason of a failure. ``main`` releases them into the log once
+logging is configured: they show with ``--debug`` or in ``--log-file``.
 """
 
-import warnings
+from volflow import pywarnings
 
-warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
-warnings.filterwarnings('ignore', category=DeprecationWarning,
-                        message='eventletutils module is deprecated')
+pywarnings.capture()

@@ -33,9 +33,29 @@ def volume_list(args, api, ctx, conf):
     return 0
 
 
+def find_volume(api, ctx, name_or_id):
+    """The volume of this id or, failing that, the one of this name.
+
+    A name two visible volumes share is refused, naming how many: only
+    an id tells them apart.
+    """
+    try:
+        return api.get(ctx, name_or_id)
+    except exception.VolumeNotFound:
+        named = [volume for volume in api.get_all(ctx)
+                 if volume.get('name') == name_or_id]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise exception.InvalidInput(reason=(
+                f"{len(named)} volumes are named '{name_or_id}': give the "
+                f"id of the one you mean")) from None
+        raise
+
+
 def volume_show(args, api, ctx, conf):
     """Show one volume, with the reason if it ended in error."""
-    _emit_record(_output.volume_view(api.get(ctx, args.id)), args)
+    _emit_record(_output.volume_view(find_volume(api, ctx, args.id)), args)
     return 0
 
 
@@ -54,23 +74,50 @@ def _wait_deleted(api, ctx, volume_id, timeout):
         delay = min(delay * 2, 0.2)
 
 
-def volume_delete(args, api, ctx, conf):
-    """Delete a volume and wait until it is gone (a manager may do it)."""
-    api.delete(ctx, args.id, force=args.force)
-    status = _wait_deleted(api, ctx, args.id, conf.create_timeout)
-    view = {'id': args.id, 'status': status}
-    _output.emit(view, args.format,
-                 lambda: f"Volume {args.id}: {status}.")
+def _delete_one(args, api, ctx, conf, name_or_id):
+    """``({'id', 'status'}, reason or None)`` of one volume's delete."""
+    try:
+        volume_id = find_volume(api, ctx, name_or_id)['id']
+        api.delete(ctx, volume_id, force=args.force)
+    except exception.VolflowException as exc:
+        if len(args.ids) == 1:
+            raise
+        return {'id': name_or_id, 'error': _util.reason(exc)}, (
+            _util.reason(exc))
+    status = _wait_deleted(api, ctx, volume_id, conf.create_timeout)
     if status != 'deleted':
-        _util.fail(f"Volume {args.id} was not deleted: it is '{status}'")
-        return 1
-    return 0
+        return {'id': volume_id, 'status': status}, (
+            f"Volume {volume_id} was not deleted: it is '{status}'")
+    return {'id': volume_id, 'status': status}, None
+
+
+def volume_delete(args, api, ctx, conf):
+    """Delete volumes and wait until they are gone (a manager may do it).
+
+    Several are deleted each in turn, whatever became of the others; the
+    exit status is 1 if any was not deleted, each with its reason on a
+    line of stderr. JSON: one ``{'id', 'status'}`` object for one volume,
+    a list of them for several (``{'id', 'error'}`` for a refused one).
+    """
+    results = [_delete_one(args, api, ctx, conf, name_or_id)
+               for name_or_id in args.ids]
+    views = [view for view, _reason in results]
+    _output.emit(views if len(views) > 1 else views[0], args.format,
+                 lambda: '\n'.join(
+                     f"Volume {view['id']}: "
+                     f"{view.get('status') or 'refused'}."
+                     for view in views))
+    reasons = [reason for _view, reason in results if reason]
+    for reason in reasons:
+        _util.fail(reason)
+    return 1 if reasons else 0
 
 
 # Snapshots ---------------------------------------------------------------
 def snapshot_create(args, api, ctx, conf):
     """Snapshot an available volume."""
-    snapshot = api.create_snapshot(ctx, args.volume_id,
+    volume_id = find_volume(api, ctx, args.volume_id)['id']
+    snapshot = api.create_snapshot(ctx, volume_id,
                                    name=args.display_name)
     _emit_record(_output.snapshot_view(snapshot), args)
     return 0
@@ -154,6 +201,7 @@ def quota_update(args, api, ctx, conf):
     for resource, limit in limits.items():
         # Checked for all first: a refusal changes nothing.
         quota.check_limit(resource, limit)
+    api.quota.check_usage(ctx, ctx.project_id, limits)
     for resource, limit in limits.items():
         api.quota.update(ctx, ctx.project_id, resource, limit)
     _emit_quota(args, api, ctx)
@@ -184,10 +232,16 @@ def service_list(args, api, ctx, conf):
 
 
 def graph(args, api, ctx, conf):
-    """Print a flow as Graphviz DOT, built with stand-ins."""
+    """Print a flow, or the three linked, as Graphviz DOT.
+
+    The flows are built with stand-ins: nothing runs.
+    """
     # Building a flow never touches state, even if it loads persistence.
     conf.set_override('persistence_connection', 'memory://',
                       group='taskflow')
+    if args.flow == 'pipeline':
+        print(_graph.pipeline_to_dot(_graph.load_pipeline(conf)))
+        return 0
     engine = _graph.load_flow_engine(args.flow, conf)
     print(_graph.engine_to_dot(engine))
     return 0

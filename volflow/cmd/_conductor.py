@@ -1,8 +1,9 @@
 """``conductor``: the long-running process that runs create jobs.
 
 It needs ``[taskflow] jobboard_enabled = true`` and the jobboard and
-database every conductor and the command line share (see README,
-"Scale-out with conductors"). It logs to stderr at INFO unless
+database every conductor and the command line share (see the
+operations guide, doc/source/operations/index.rst, "Scale-out with
+conductors"). It logs to stderr at INFO unless
 ``--log-file`` (or another log destination) says otherwise - a service's
 log is its output - with every line masked (the jobboard password is
 handed to the Redis client only, and masked should it ever appear).

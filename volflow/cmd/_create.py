@@ -17,6 +17,7 @@ import threading
 import time
 
 from volflow.cmd import _output
+from volflow.cmd import _trace
 from volflow.cmd import _util
 from volflow import exception
 from volflow import executor
@@ -24,12 +25,20 @@ from volflow.rpc import local
 from volflow import timing
 
 
+#: The usage error of a create with no size to make or inherit.
+SIZE_REQUIRED = ('--size is required unless --snapshot-id or '
+                 '--source-volid is given')
+
+
+def usage_error(args):
+    """The usage error of a create's arguments, or None."""
+    if args.size is None and not (args.snapshot_id or args.source_volid):
+        return SIZE_REQUIRED
+    return None
+
+
 def _request(args):
     """The API's ``create`` arguments from the parsed command line."""
-    if args.size is None and not (args.snapshot_id or args.source_volid):
-        raise exception.InvalidInput(
-            reason='--size is required unless --snapshot-id or '
-                   '--source-volid is given')
     return {
         'size': args.size,
         'name': args.display_name,
@@ -84,7 +93,24 @@ def create(args, api, ctx, conf):
 
     With ``--timings`` the time each task and flow took (mean and max over
     the creates) is printed on stderr once every flow has finished.
+
+    Neither ``--size`` nor a source to inherit it from is a usage error
+    (exit status 2), reported before anything runs.
     """
+    error = usage_error(args)
+    if error:
+        _util.note(f'{_util.PROG} create: error: {error}')
+        return 2
+    _trace.start(args)
+    try:
+        return _timed(args, api, ctx, conf)
+    finally:
+        if args.trace or args.fail_at:
+            local.wait_idle()
+        _trace.stop()
+
+
+def _timed(args, api, ctx, conf):
     if not args.timings:
         return _create(args, api, ctx, conf)
     collector = timing.enable()
@@ -100,7 +126,16 @@ def _create(args, api, ctx, conf):
     request = _request(args)
     if args.count > 1:
         return _create_many(args, api, ctx, conf, request)
-    volume = _call_create(api, ctx, request)
+    try:
+        volume = _call_create(api, ctx, request)
+    except exception.VolflowException as exc:
+        if args.format != 'json':
+            raise
+        # One JSON document, even for a refusal; the reason on stderr too.
+        outcome = _Outcome(error=_util.reason(exc))
+        _output.emit(outcome.view(), args.format, None)
+        _util.fail(outcome.reason)
+        return 1
     if _should_wait(api, args):
         volume = _wait(api, ctx, volume['id'], conf.create_timeout)
     outcome = _Outcome(volume)

@@ -1,6 +1,6 @@
 """How the command line shows records: one JSON document or a table.
 
-The JSON shapes are part of the command line's contract (DESIGN.md §3):
+The JSON shapes are part of the command line's contract (README):
 each ``*_view`` function returns exactly the documented fields, with
 datetimes as ISO 8601 strings, so ``--format json`` output can be parsed
 by scripts. Tables are for people and may change.

@@ -21,6 +21,7 @@ from volflow.cmd import _create
 from volflow.cmd import _db
 from volflow.cmd import _resume
 from volflow.cmd import _services
+from volflow.cmd import _trace
 
 DEFAULT_ID = 'volflow'
 
@@ -85,16 +86,21 @@ def _add_create(subparsers):
     parser.add_argument('--timings', action='store_true',
                         help='Print on stderr how long each task and flow '
                              'took.')
+    _trace.add_create_options(parser)
 
 
 def _add_volumes(subparsers):
     _command(subparsers, 'list', _commands.volume_list, 'List volumes.')
     parser = _command(subparsers, 'show', _commands.volume_show,
                       'Show a volume.')
-    parser.add_argument('id', metavar='ID', help='Volume id.')
+    parser.add_argument('id', metavar='ID',
+                        help='Volume id, or its name where no other volume '
+                             'has it.')
     parser = _command(subparsers, 'delete', _commands.volume_delete,
-                      'Delete a volume and give its quota back.')
-    parser.add_argument('id', metavar='ID', help='Volume id.')
+                      'Delete volumes and give their quota back.')
+    parser.add_argument('ids', metavar='ID', nargs='+',
+                        help='Volume id, or its name where no other volume '
+                             'has it; several delete each in turn.')
     parser.add_argument('--force', action='store_true',
                         help='Admin only: delete whatever the status.')
 
@@ -103,7 +109,9 @@ def _add_snapshots_images_types(subparsers):
     parser = _command(subparsers, 'snapshot-create',
                       _commands.snapshot_create,
                       'Snapshot an available volume.')
-    parser.add_argument('volume_id', metavar='VOLUME_ID', help='Volume id.')
+    parser.add_argument('volume_id', metavar='VOLUME',
+                        help='Volume id, or its name where no other volume '
+                             'has it.')
     parser.add_argument('--name', dest='display_name',
                         help='Snapshot name.')
     _command(subparsers, 'snapshot-list', _commands.snapshot_list,
@@ -159,8 +167,11 @@ def add_parsers(subparsers):
                         help='Only the services of this host.')
     parser = _command(subparsers, 'graph', _commands.graph,
                       'Print a flow as Graphviz DOT.', needs='nothing')
-    parser.add_argument('flow', choices=('api', 'scheduler', 'manager'),
-                        help='Which flow.')
+    parser.add_argument('flow',
+                        choices=('api', 'scheduler', 'manager', 'pipeline'),
+                        help='Which flow; pipeline: the three, linked by '
+                             'the casts, with inputs and outputs.')
+    _trace.add_parser(subparsers, _command)
     _services.add_parsers(subparsers)
     _conductor.add_parser(subparsers)
     _resume.add_parser(subparsers)

@@ -15,8 +15,10 @@ and only for unexpected failures.
 
 Logging: with ``--debug`` (DEBUG) or ``--verbose`` (INFO) log lines go to
 stderr, with ``--log-file`` to that file only (at DEBUG with ``--debug``);
-otherwise nowhere. The deprecation warnings eventlet prints on import are
-silenced by :mod:`volflow.cmd` before anything here imports taskflow.
+otherwise nowhere. Python warnings, held since :mod:`volflow.cmd` was
+imported, go to the log only where a user asked to see it (``--debug``,
+``--log-file``), never to the terminal otherwise (a service's INFO lines
+on stderr included).
 """
 
 import atexit
@@ -39,6 +41,7 @@ from volflow import db
 from volflow import exception
 from volflow import executor
 from volflow import persistence
+from volflow import pywarnings
 from volflow import redaction
 from volflow.rpc import local
 from volflow.volume import api as volume_api
@@ -119,10 +122,13 @@ def parse_args(argv):
     CONF.register_cli_opts(_CLI_OPTS)
     CONF.register_cli_opt(_COMMAND_OPT)
     captured = io.StringIO()
+    # The version is looked up only when asked for: it reads the
+    # installed package's metadata.
+    version = _version() if '--version' in argv else None
     try:
         with contextlib.redirect_stderr(captured):
             CONF(hoist_global_options(argv, _parsers.command_names()),
-                 project='volflow', prog=_util.PROG)
+                 project='volflow', prog=_util.PROG, version=version)
     except SystemExit as exc:
         text = captured.getvalue().strip()
         error = _USAGE_ERROR.search(text) if exc.code else None
@@ -134,11 +140,27 @@ def parse_args(argv):
         raise
 
 
+def _version():
+    """The installed volflow's version (``volflow --version``)."""
+    from importlib import metadata
+    try:
+        return metadata.version('volflow')
+    except metadata.PackageNotFoundError:
+        return 'unknown (not installed)'
+
+
 def _quiet():
     """True when nothing asked for log lines anywhere."""
     return not (CONF.debug or CONF.verbose or CONF.log_file or
                 CONF.log_dir or CONF.use_stderr or CONF.use_syslog or
                 CONF.use_journal or CONF.log_config_append)
+
+
+def _warnings_shown():
+    """True when the log goes somewhere a user asked to read it."""
+    return bool(CONF.debug or CONF.log_file or CONF.log_dir or
+                CONF.use_syslog or CONF.use_journal or
+                CONF.log_config_append)
 
 
 def setup_logging():
@@ -149,7 +171,7 @@ def setup_logging():
         CONF.set_override('use_stderr', True)
     logging.setup(CONF, 'volflow', fix_eventlet=False)
     redaction.install()
-    std_logging.captureWarnings(True)
+    pywarnings.release(shown=_warnings_shown())
     if quiet:
         # oslo.log falls back to a stdout handler; stdout is for results.
         root = std_logging.getLogger()

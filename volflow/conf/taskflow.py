@@ -28,6 +28,13 @@ taskflow_opts = [
                      'resume" (and a service starting) can finish or '
                      'revert the flows a crash interrupted. Turning it off '
                      'saves the cost of the records and loses that.'),
+    cfg.BoolOpt('record_trace',
+                default=True,
+                help='Record when each task of a recorded flow executed and '
+                     'reverted, in the flow\'s record (one write when the '
+                     'flow ends), for "volflow trace VOLUME_ID". Without '
+                     'it the trace shows what each task took and gave, '
+                     'without times.'),
     cfg.IntOpt('logbook_retention',
                default=3600,
                min=0,

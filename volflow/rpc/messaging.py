@@ -104,7 +104,11 @@ class RequestContextSerializer(oslo_messaging.Serializer):
         return ctxt.to_dict()
 
     def deserialize_context(self, ctxt):
-        return volflow_context.RequestContext.from_dict(ctxt)
+        # The message is handled in this thread now: its log lines name
+        # the request it carries (the flows it runs set it again).
+        ctx = volflow_context.RequestContext.from_dict(ctxt)
+        ctx.update_store()
+        return ctx
 
 
 def _client(transport, topic, retry=None):

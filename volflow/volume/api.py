@@ -41,6 +41,9 @@ class API:
     def __init__(self, db_api=None, image_service=None,
                  scheduler_rpcapi=None, volume_rpcapi=None, conf=None):
         self.conf = conf or CONF
+        # The backends' configuration is checked once, at start: a
+        # mistake there is refused before any request is taken.
+        backends.get_backends(self.conf)
         self.db = db_api or db.get_api(conf=self.conf)
         self.image_service = image_service or wiring.image_service(
             self.db, self.conf)

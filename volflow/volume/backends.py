@@ -11,6 +11,7 @@ and ``backend-list`` agree.
 """
 
 import os
+import re
 
 from oslo_config import cfg
 
@@ -39,8 +40,53 @@ def _local(conf):
     }
 
 
-def _from_section(conf, name):
+#: A value holding what an ini file's reader meant as a comment.
+_COMMENT = re.compile(r'(^|\s)[#;]')
+
+
+def _quoted_value(error):
+    """The value oslo.config quotes last when it is not of its type."""
+    text = str(error)
+    start = text.rfind(": '")
+    return text[start + 3:-1] if start >= 0 and text.endswith("'") else ''
+
+
+def _refuse_comment(name, option, value):
+    raise exception.ConfigError(reason=(
+        f"[{name}] {option} '{value}' carries a comment: oslo.config keeps "
+        f"what follows a value on its line; put the comment on a line of "
+        f"its own"))
+
+
+def _checked(conf, name):
+    """The section of backend ``name``, its values checked.
+
+    A backend listed in ``enabled_backends`` with no section (in a
+    configuration file, or registered by the embedding program) is a
+    mistake, not a backend of default values; so is a comment on the line
+    of a value, which oslo.config keeps in the value.
+    """
+    if name not in conf.list_all_sections() and name not in conf:
+        raise exception.ConfigError(reason=(
+            f"enabled_backends names '{name}', which has no [{name}] "
+            f"section"))
     section = backend_conf.register_backend(conf, name)
+    for opt in backend_conf.backend_opts:
+        try:
+            value = section[opt.dest]
+        except cfg.ConfigFileValueError as exc:
+            quoted = _quoted_value(exc)
+            if _COMMENT.search(quoted):
+                _refuse_comment(name, opt.dest, quoted)
+            raise exception.ConfigError(
+                reason=f'[{name}] {opt.dest}: {exc}') from None
+        if isinstance(value, str) and _COMMENT.search(value):
+            _refuse_comment(name, opt.dest, value)
+    return section
+
+
+def _from_section(conf, name):
+    section = _checked(conf, name)
     return {
         'name': name,
         'volume_driver': section.volume_driver,

@@ -17,10 +17,12 @@ ADMIN = 'admin:admin'
 def test_root_lists_the_versions_with_the_microversion_range(client):
     response = client.get('/', token=None)
     assert response.status_code == 300
-    (version,) = response.json['versions']
-    assert (version['id'], version['min_version'], version['version']) == (
-        'v3.0', '3.0', '3.60')
+    (v2, version) = response.json['versions']
+    assert (version['id'], version['min_version'], version['version'],
+            version['status']) == ('v3.0', '3.0', '3.60', 'CURRENT')
+    assert (v2['id'], v2['status']) == ('v2.0', 'DEPRECATED')
     assert client.get('/v3/', token=None).json['versions'] == [version]
+    assert client.get('/v2/', token=None).json['versions'] == [v2]
 
 
 def test_healthcheck(client):

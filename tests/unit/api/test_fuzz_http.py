@@ -10,7 +10,7 @@ what a client sees:
 * the status is 2xx or 4xx, never 5xx; every 4xx is a Cinder fault
   (``{"<kind>": {"message", "code"}}``) without a traceback;
 * a refused request changes nothing (no volume, usage or reservation);
-* DESIGN section 6 holds afterwards.
+* the invariants (``tests/invariants.py``) hold afterwards.
 
 The default run is short; the ``slow`` run draws
 ``$VOLFLOW_FUZZ_EXAMPLES`` examples (10,000 unless set).

@@ -291,7 +291,7 @@ def test_cannot_snapshot_or_read_another_projects_snapshot(
     assert vapi.get_all_snapshots(ctx) == []
 
 
-# Concurrency (DESIGN section 6) -------------------------------------------
+# Concurrency (the invariants) --------------------------------------------
 
 def test_concurrent_creates_never_exceed_quota(vapi, db_api, ctx):
     db_api.quota_set(ctx, 'p1', 'volumes', 20)

@@ -82,6 +82,7 @@ class QuotaController:
             limit = int(value)
             quota.check_limit(self._resource(ctx, key), limit)
             limits[key] = limit
+        self.api.quota.check_usage(ctx, id, limits)
         for key, limit in limits.items():
             self.api.quota.update(ctx, id, key, limit)
         return router.Response(

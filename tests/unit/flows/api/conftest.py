@@ -4,8 +4,8 @@
 does, through ``get_flow`` and ``engines.run_engine``, but with the
 availability zones of the test and injected collaborators. The scheduler
 rpcapi stands for the rest of the pipeline: it records the cast and marks
-the volume ``available``, so that DESIGN section 6 ("no volume stays in
-``creating`` once its flows have ended") can be checked after each test.
+the volume ``available``, so that the invariant "no volume stays in
+``creating`` once its flows have ended" can be checked after each test.
 """
 
 import logging

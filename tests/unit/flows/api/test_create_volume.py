@@ -3,7 +3,7 @@
 Failures are injected through the collaborators ``get_flow`` takes (a db
 wrapper, an image service, a scheduler rpcapi), and every test checks
 what is left in the database against the module docstring of
-``volflow.flows.api.create_volume`` and DESIGN section 6.
+``volflow.flows.api.create_volume`` and the invariants.
 """
 
 import pytest
@@ -31,7 +31,7 @@ def _task_names(engine):
             if graph.nodes[node]['kind'] == 'task']
 
 
-# Shape (DESIGN section 1, contract) ---------------------------------------
+# Shape (task names, order and store keys are a contract) ----------------
 
 def test_flow_name_and_task_order(env):
     engine = env.engine()

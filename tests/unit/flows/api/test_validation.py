@@ -1,7 +1,7 @@
 """Every rule of ExtractVolumeRequestTask, as a user meets it.
 
-A refused request raises the DESIGN section 5 class, its message names the
-offending value (and the limit it broke), and it changes nothing: no
+A refused request raises its :mod:`volflow.exception` class, its message
+names the offending value (and the limit it broke), and it changes nothing: no
 volume row, no usage, no reservation.
 """
 
@@ -159,7 +159,7 @@ def test_refusal(env, world, conf_override, build, overrides, exc_class,
 
 
 def test_refusals_are_expected_errors():
-    """All of them are logged without a traceback (DESIGN section 1)."""
+    """All of them are logged without a traceback (expected refusals)."""
     for case in REFUSALS:
         assert case[3].expected, case[0]
 

@@ -1,0 +1,80 @@
+"""The trace's events and lines, on plain taskflow flows."""
+
+import taskflow.engines
+from taskflow.patterns import linear_flow
+from taskflow import task
+
+from volflow import exception
+from volflow import tracing
+
+
+class _Double(task.Task):
+    default_provides = 'doubled'
+
+    def execute(self, number):
+        return 2 * number
+
+    def revert(self, number, **kwargs):
+        return 'undone'
+
+
+class _Last(task.Task):
+    def execute(self, doubled):
+        return doubled
+
+
+def _run(fail_at=None):
+    flow = linear_flow.Flow('volume_create_api').add(
+        _Double('tests.Double', rebind={'number': 'raw_number'}),
+        _Last('tests.Last'))
+    engine = taskflow.engines.load(flow, store={'raw_number': 21})
+    events = []
+    tracing.inject_failure(fail_at)
+    try:
+        tracing.prepare(engine)
+        with tracing.TraceListener(engine, sink=events.append,
+                                   record=False):
+            try:
+                engine.run()
+            except exception.InjectedFailure:
+                pass
+    finally:
+        tracing.disable()
+    return events
+
+
+def test_events_say_what_each_task_took_after_rebind_and_gave():
+    events = _run()
+    assert [(e['task'], e['action'], e['state']) for e in events] == [
+        ('tests.Double', 'execute', 'SUCCESS'),
+        ('tests.Last', 'execute', 'SUCCESS')]
+    assert events[0]['inputs'] == {'number': {'key': 'raw_number',
+                                              'value': 21}}
+    assert events[0]['outputs'] == {'doubled': 42}
+    assert events[1]['inputs'] == {'doubled': {'key': 'doubled',
+                                               'value': 42}}
+
+
+def test_an_injected_failure_reverts_in_reverse_order():
+    events = _run(fail_at='Last')
+    assert [(e['task'], e['action'], e['state']) for e in events] == [
+        ('tests.Double', 'execute', 'SUCCESS'),
+        ('tests.Last', 'execute', 'FAILURE'),
+        ('tests.Last', 'revert', 'REVERTED'),
+        ('tests.Double', 'revert', 'REVERTED')]
+    assert events[1]['outputs'] == {
+        'failure': 'InjectedFailure: Failure injected at Last (--fail-at).'}
+    assert events[3]['outputs'] == {'result': 'undone'}
+
+
+def test_a_line_fits_in_100_columns_and_shows_the_rebind():
+    line = tracing.format_event(dict(_run()[0], task='x.' + 'T' * 30))
+    assert len(line) <= 100
+    line = tracing.format_event(_run()[0])
+    assert 'number<-raw_number=21' in line and '-> doubled=42' in line
+
+
+def test_secrets_are_masked_in_lines_and_json():
+    event = dict(_run()[0], outputs={'doubled': 'password=hunter2'})
+    assert 'hunter2' not in tracing.format_event(event)
+    assert 'hunter2' not in str(tracing.jsonable(event))
