@@ -13,15 +13,21 @@ Run it with ``python examples/failure_and_reverts.py``.
 
 import logging
 
-import taskflow.engines
+from volflow import pywarnings
 
-from volflow import conf
-from volflow import context
-from volflow import db
-from volflow import exception
-from volflow.flows.api import create_volume
-from volflow.image import fake as fake_image
-from volflow import tracing
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+import taskflow.engines  # noqa: E402
+
+from volflow import conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow import db  # noqa: E402
+from volflow import exception  # noqa: E402
+from volflow.flows.api import create_volume  # noqa: E402
+from volflow.image import fake as fake_image  # noqa: E402
+from volflow import tracing  # noqa: E402
 
 
 def show(event):
@@ -31,6 +37,7 @@ def show(event):
 
 def main():
     logging.basicConfig(level=logging.CRITICAL)
+    pywarnings.release()
     cfg = conf.load(args=[])
     db_api = db.get_api('memory://')
     images = fake_image.FakeImageService(db_api, '/nonexistent')

@@ -14,17 +14,24 @@ Run it with ``python examples/rebind.py``.
 
 import logging
 
-import taskflow.engines
+from volflow import pywarnings
 
-from volflow import conf
-from volflow import context
-from volflow import db
-from volflow.flows.api import create_volume
-from volflow.image import fake as fake_image
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+import taskflow.engines  # noqa: E402
+
+from volflow import conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow import db  # noqa: E402
+from volflow.flows.api import create_volume  # noqa: E402
+from volflow.image import fake as fake_image  # noqa: E402
 
 
 def main():
     logging.basicConfig(level=logging.ERROR)
+    pywarnings.release()
     cfg = conf.load(args=[])
     db_api = db.get_api('memory://')
     images = fake_image.FakeImageService(db_api, '/nonexistent')

@@ -17,12 +17,18 @@ import logging
 import tempfile
 import threading
 
-from volflow import conf
-from volflow.conf import backend as backend_conf
-from volflow import context
-from volflow.rpc import local
-from volflow import tracing
-from volflow.volume import api as volume_api
+from volflow import pywarnings
+
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+from volflow import conf  # noqa: E402
+from volflow.conf import backend as backend_conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow.rpc import local  # noqa: E402
+from volflow import tracing  # noqa: E402
+from volflow.volume import api as volume_api  # noqa: E402
 
 _LOCK = threading.Lock()
 
@@ -36,6 +42,7 @@ def show(event):
 
 def main():
     logging.basicConfig(level=logging.CRITICAL)
+    pywarnings.release()
     cfg = conf.load(args=[])
     cfg.set_override('state_path', tempfile.mkdtemp())
     cfg.set_override('connection', 'memory://', group='database')

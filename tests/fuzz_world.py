@@ -121,6 +121,7 @@ class VolumeRpc(rpcapis.UnusedVolumeRpc):
 
     def __init__(self, db_api, conf):
         self.db = db_api
+        self.conf = conf
         self.quota = quota.QuotaEngine(db_api, conf)
 
     def delete_volume(self, ctxt, volume):
@@ -128,6 +129,16 @@ class VolumeRpc(rpcapis.UnusedVolumeRpc):
 
     def create_snapshot(self, ctxt, volume, snapshot):
         """Nothing to copy: the world's volumes have no data."""
+
+    def delete_snapshot(self, ctxt, volume, snapshot):
+        quota.finish_snapshot_delete(self.db, self.quota, ctxt, snapshot,
+                                     self.conf)
+
+    def extend_volume(self, ctxt, volume, new_size, reservations):
+        """No data to grow: the size and the quota move."""
+        self.db.volume_update(ctxt.elevated(), volume['id'],
+                              {'size': new_size, 'status': 'available'})
+        self.quota.commit(ctxt, reservations)
 
 
 def _volume(db_api, ctx, volume_id, size, status, type_id):

@@ -89,6 +89,14 @@ class SnapshotNotFound(NotFound):
     message = 'Snapshot %(snapshot_id)s could not be found.'
 
 
+class MetadataNotFound(NotFound):
+    message = '%(kind)s %(id)s has no metadata with key %(key)s.'
+
+
+class MarkerNotFound(NotFound):
+    message = 'Marker %(marker)s could not be found.'
+
+
 class ImageNotFound(NotFound):
     message = 'Image %(image_id)s could not be found.'
 
@@ -222,3 +230,65 @@ class InjectedFailure(VolflowException):
 
     message = 'Failure injected at %(task)s (--fail-at).'
     expected = True
+
+
+# Volume types, their access and QoS specs, user messages -----------------
+class Conflict(VolflowException):
+    message = 'Conflict: %(reason)s'
+    code = 409
+    expected = True
+
+
+class VolumeTypeExists(InvalidVolumeType):
+    message = "Volume Type '%(name)s' already exists."
+    code = 409
+
+
+class VolumeTypeInUse(Invalid):
+    message = ('Volume Type %(volume_type_id)s deletion is not allowed with '
+               'volumes present with the type.')
+
+
+class VolumeTypeDefaultDeletionError(Invalid):
+    message = ('The volume type %(volume_type_id)s is the default volume '
+               'type (option default_volume_type) and cannot be deleted.')
+
+
+class VolumeTypeExtraSpecsNotFound(NotFound):
+    message = ('Volume Type %(volume_type_id)s has no extra specs with key '
+               '%(extra_specs_key)s.')
+
+
+class VolumeTypeAccessExists(Conflict):
+    message = ('Volume type access for %(volume_type_id)s / %(project_id)s '
+               'combination already exists.')
+
+
+class VolumeTypeAccessNotFound(NotFound):
+    message = ('Volume type access not found for %(volume_type_id)s / '
+               '%(project_id)s combination.')
+
+
+class QoSSpecsExists(Conflict):
+    message = 'QoS Specs %(specs_id)s already exists.'
+
+
+class QoSSpecsNotFound(NotFound):
+    message = 'No such QoS spec %(specs_id)s.'
+
+
+class QoSSpecsKeyNotFound(NotFound):
+    message = 'QoS spec %(specs_id)s has no spec with key %(specs_key)s.'
+
+
+class QoSSpecsInUse(Invalid):
+    message = ('QoS Specs %(specs_id)s is still associated with entities: '
+               '%(types)s.')
+
+
+class VolumeTypeEncryptionNotFound(NotFound):
+    message = 'Volume type encryption for type %(type_id)s does not exist.'
+
+
+class MessageNotFound(NotFound):
+    message = 'Message %(message_id)s could not be found.'

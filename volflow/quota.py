@@ -181,3 +181,28 @@ def finish_delete(db_api, quota_engine, context, volume):
     quota_engine.release(context, volume['project_id'], type_resources(
         volume['volume_type'], volumes=1, gigabytes=volume['size']))
     db_api.volume_destroy(context, volume['id'])
+
+
+def snapshot_deltas(snapshot, volume_type_name, conf):
+    """What a snapshot counts against its project's quota."""
+    deltas = {'snapshots': 1}
+    if not conf.no_snapshot_gb_quota:
+        deltas['gigabytes'] = snapshot['volume_size']
+    return type_resources(volume_type_name, **deltas)
+
+
+def finish_snapshot_delete(db_api, quota_engine, context, snapshot, conf):
+    """Give back a deleted snapshot's quota and remove its row."""
+    admin = context.elevated()
+    type_name = None
+    if snapshot.get('volume_type_id'):
+        try:
+            type_name = db_api.volume_type_get(
+                admin, snapshot['volume_type_id'])['name']
+        except exception.VolumeTypeNotFound:
+            type_name = None
+    # The row goes first: of two deletes of one snapshot, only the one
+    # that removed it gives the quota back.
+    db_api.snapshot_destroy(admin, snapshot['id'])
+    quota_engine.release(admin, snapshot['project_id'],
+                         snapshot_deltas(snapshot, type_name, conf))

@@ -162,10 +162,34 @@ def test_the_openstack_client_does_the_whole_round(server, client_env):
         other.stdout + other.stderr)
     refused = run('volume', 'delete', 'v1')
     assert refused.returncode == 1 and 'snapshots' in refused.stderr
-    # volflow has no snapshot delete yet: remove it behind the API.
-    server.cli.db.snapshot_destroy(ADMIN, snapshot['id'])
+    ok(run('volume', 'snapshot', 'delete', 's1'))
+    assert server.cli.snapshots(project) == []
     ok(run('volume', 'delete', 'v1'))
     assert server.cli.volumes(project) == []
+    invariants.assert_invariants(server.cli.db, [project])
+
+
+def test_openstack_volume_set(server, client_env):
+    project = functional.new_project()
+    run = lambda *args: openstack(server, client_env, project, *args)  # noqa
+    created = json.loads(ok(run('volume', 'create', '--size', '1', 'v1',
+                                '-f', 'json')))
+    server.wait_available(created['id'])
+    ok(run('volume', 'set', '--name', 'v2', '--description', 'd',
+           '--size', '3', '--property', 'a=1', '--property', 'b=2', 'v1'))
+    shown = json.loads(ok(run('volume', 'show', 'v2', '-f', 'json')))
+    assert (shown['id'], shown['size'], shown['description']) == (
+        created['id'], 3, 'd')
+    assert shown['properties'] in ({'a': '1', 'b': '2'}, "a='1', b='2'")
+    ok(run('volume', 'unset', '--property', 'a', 'v2'))
+    volume = server.cli.db.volume_get(ADMIN, created['id'])
+    assert (volume['size'], volume['metadata']) == (3, {'b': '2'})
+    assert server.cli.usages(project)['gigabytes']['in_use'] == 3
+    refused = run('volume', 'set', '--size', '2', 'v2')
+    assert refused.returncode == 1
+    assert 'greater than' in refused.stderr
+    ok(run('volume', 'delete', 'v2'))
+    invariants.assert_invariants(server.cli.db, [project])
 
 
 def test_openstack_refusal_is_one_clean_message(server, client_env):

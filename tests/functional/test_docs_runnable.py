@@ -1,6 +1,6 @@
 """The documentation's runnable examples run, as a reader pastes them.
 
-The convention (also told in the README, "Tests"):
+The convention (also told in the contributor guide, "Tests"):
 
 * Markdown: the line ``<!-- runnable -->`` immediately before a fenced
   block (```` ```sh ````, ```` ```ini ```` or ```` ```python ````) marks
@@ -12,9 +12,11 @@ The convention (also told in the README, "Tests"):
 Every marked block of ``README.md`` and, when the folder exists, of
 ``doc/source/**/*.rst`` runs here, each document's blocks in order:
 
-* a shell block runs under ``bash -e -o pipefail`` in a new directory,
-  with a fresh ``HOME`` and ``XDG_DATA_HOME``; ``volflow`` and
-  ``python3`` on its ``PATH`` are the code under test. It must exit 0,
+* a shell block runs under ``bash -e -o pipefail`` in a new directory
+  (holding a link to the checkout's ``examples/``, as a reader runs
+  them from the checkout), with a fresh ``HOME`` and ``XDG_DATA_HOME``;
+  ``volflow``, ``python3`` and ``python`` on its ``PATH`` are the code
+  under test. It must exit 0,
   with no traceback and no Python warning on stderr.
 * an ini block is written to a file and checked by the command line:
   oslo.config parses it and volflow checks its values (``volflow
@@ -151,6 +153,7 @@ _NOISE = re.compile(r'Traceback|Warning:')
 def _run_block(block, tmp_path, shims, ini):
     work = tmp_path / f'block-{block.line}'
     work.mkdir()
+    os.symlink(os.path.join(ROOT, 'examples'), work / 'examples')
     env = _environment(work, shims)
     if block.language == 'ini':
         config = work / 'volflow.conf'
@@ -171,9 +174,27 @@ def _run_block(block, tmp_path, shims, ini):
                                stdin=subprocess.DEVNULL)
 
 
-def test_the_readme_has_runnable_blocks_of_each_kind():
-    blocks = markdown_blocks(os.path.join(ROOT, 'README.md'))
-    assert {block.language for block in blocks} == set(LANGUAGES)
+def test_the_docs_have_runnable_blocks_of_each_kind():
+    languages = {block.language
+                 for _path, blocks in DOCUMENTS for block in blocks}
+    assert languages == set(LANGUAGES)
+
+
+def test_the_guides_have_runnable_blocks():
+    names = {os.path.relpath(path, ROOT) for path, _blocks in DOCUMENTS}
+    assert {os.path.join('doc', 'source', page) for page in (
+        'guide/cinder-taskflow.rst', 'user/index.rst', 'user/watching.rst',
+        'user/examples.rst', 'reference/python.rst')} <= names
+
+
+def test_the_readme_is_one_screen_with_its_two_commands():
+    with open(os.path.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    commands = re.findall(r'^```sh\n(.*?)\n```$', text, re.M | re.S)
+    assert commands == [
+        'python3 -m pip install . && python3 -m volflow create --size 1',
+        'python3 -m pip install tox && tox -e py3,pep8,genconfig']
+    assert len(text.splitlines()) <= 40
 
 
 def test_rst_blocks_are_found(tmp_path):

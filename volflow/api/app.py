@@ -29,7 +29,12 @@ from volflow.api import auth
 from volflow.api import faults
 from volflow.api import policy
 from volflow.api import router
+from volflow.api.v3 import actions
+from volflow.api.v3 import hosts
+from volflow.api.v3 import messages
+from volflow.api.v3 import metadata
 from volflow.api.v3 import projects
+from volflow.api.v3 import qos_specs
 from volflow.api.v3 import quotas
 from volflow.api.v3 import services
 from volflow.api.v3 import snapshots
@@ -46,11 +51,19 @@ LOG = logging.getLogger(__name__)
 _CONTROLLERS = {
     'volumes': volumes.VolumeController,
     'snapshots': snapshots.SnapshotController,
+    'volume_actions': actions.VolumeActionController,
+    'volume_metadata': metadata.VolumeMetadataController,
+    'snapshot_actions': actions.SnapshotActionController,
+    'snapshot_metadata': metadata.SnapshotMetadataController,
     'types': types.TypeController,
     'quotas': quotas.QuotaController,
     'zones': zones.ZoneController,
     'pools': zones.PoolController,
     'projects': projects.ProjectController,
+    'qos_specs': qos_specs.QosSpecsController,
+    'messages': messages.MessageController,
+    'hosts': hosts.HostController,
+    'capabilities': hosts.CapabilityController,
     'services': services.ServiceController,
 }
 

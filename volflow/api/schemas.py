@@ -59,7 +59,8 @@ SNAPSHOT_CREATE = {
         'snapshot': {
             'type': 'object',
             'properties': {
-                'volume_id': {'type': 'string', 'maxLength': 255},
+                # null is let through to be not found (404), as in Cinder.
+                'volume_id': {'type': ['string', 'null'], 'maxLength': 255},
                 'name': _NAME,
                 'description': _NAME,
                 'display_name': _NAME,
@@ -96,6 +97,122 @@ TYPE_CREATE = {
         },
     },
     'required': ['volume_type'],
+    'additionalProperties': False,
+}
+
+#: Extra spec (and QoS spec) keys as Cinder takes them; values strings.
+_SPECS = {
+    'type': 'object',
+    'patternProperties': {
+        r'^[a-zA-Z0-9-_:. /]{1,255}$': {'type': 'string', 'maxLength': 255},
+    },
+    'additionalProperties': False,
+}
+
+TYPE_UPDATE = {
+    'type': 'object',
+    'properties': {
+        'volume_type': {
+            'type': 'object',
+            'properties': {
+                'name': {'type': ['string', 'null'], 'minLength': 1,
+                         'maxLength': 255},
+                'description': _NAME,
+                'is_public': _BOOLEAN,
+            },
+            'additionalProperties': False,
+        },
+    },
+    'required': ['volume_type'],
+    'additionalProperties': False,
+}
+
+EXTRA_SPECS_CREATE = {
+    'type': 'object',
+    'properties': {'extra_specs': _SPECS},
+    'required': ['extra_specs'],
+    'additionalProperties': False,
+}
+
+EXTRA_SPEC_UPDATE = dict(_SPECS, minProperties=1, maxProperties=1)
+
+_PROJECT = {
+    'type': 'object',
+    'properties': {'project': {'type': 'string', 'minLength': 1,
+                               'maxLength': 255}},
+    'required': ['project'],
+    'additionalProperties': False,
+}
+
+TYPE_ACTION = {
+    'type': 'object',
+    'properties': {'addProjectAccess': _PROJECT,
+                   'removeProjectAccess': _PROJECT},
+    'minProperties': 1,
+    'maxProperties': 1,
+    'additionalProperties': False,
+}
+
+_ENCRYPTION = {
+    'type': 'object',
+    'properties': {
+        'provider': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        'cipher': {'type': ['string', 'null'], 'maxLength': 255},
+        'key_size': {'type': ['integer', 'null'], 'minimum': 0},
+        'control_location': {'type': 'string',
+                             'enum': ['front-end', 'back-end']},
+    },
+    'additionalProperties': False,
+}
+
+ENCRYPTION_CREATE = {
+    'type': 'object',
+    'properties': {'encryption': dict(_ENCRYPTION, required=['provider'])},
+    'required': ['encryption'],
+    'additionalProperties': False,
+}
+
+ENCRYPTION_UPDATE = {
+    'type': 'object',
+    'properties': {'encryption': dict(_ENCRYPTION, minProperties=1)},
+    'required': ['encryption'],
+    'additionalProperties': False,
+}
+
+QOS_CREATE = {
+    'type': 'object',
+    'properties': {
+        'qos_specs': {
+            'type': 'object',
+            'properties': {
+                'name': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                         'pattern': r'^\S(.*\S)?$'},
+                'consumer': {'type': 'string',
+                             'enum': ['front-end', 'back-end', 'both']},
+            },
+            'additionalProperties': {'type': 'string', 'maxLength': 255},
+            'required': ['name'],
+        },
+    },
+    'required': ['qos_specs'],
+    'additionalProperties': False,
+}
+
+QOS_SET = {
+    'type': 'object',
+    'properties': {'qos_specs': dict(_SPECS, minProperties=1)},
+    'required': ['qos_specs'],
+    'additionalProperties': False,
+}
+
+QOS_UNSET = {
+    'type': 'object',
+    'properties': {
+        'keys': {'type': 'array', 'minItems': 1, 'uniqueItems': True,
+                 'items': {'type': 'string', 'minLength': 1,
+                           'maxLength': 255}},
+    },
+    'required': ['keys'],
     'additionalProperties': False,
 }
 

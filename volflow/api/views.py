@@ -55,8 +55,31 @@ def volume_summary(req, volume):
                             volume['project_id'])}
 
 
-def volume_detail(req, volume, show_host=False):
-    """A volume as Cinder's detail view shows it."""
+def _volume_metadata(volume):
+    """User metadata, with the ``readonly`` flag an admin set (Cinder's)."""
+    metadata = dict(volume.get('metadata') or {})
+    admin_metadata = volume.get('admin_metadata') or {}
+    if 'readonly' in admin_metadata:
+        metadata['readonly'] = admin_metadata['readonly']
+    return metadata
+
+
+def _bootable(volume):
+    bootable = volume.get('bootable')
+    if bootable is None:
+        bootable = bool(volume.get('image_id'))
+    return 'true' if bootable else 'false'
+
+
+def volume_detail(req, volume, show_host=False, extended=True, host=None):
+    """A volume as Cinder's detail view shows it.
+
+    :param extended: with the attributes Cinder adds to show and detail
+        only (``os-vol-tenant-attr:tenant_id``, ``volume_image_metadata``
+        and, for admins, ``os-vol-host-attr:host`` and the migration
+        attributes); a create or an update answers without them.
+    :param host: the ``host@backend#pool`` shown to admins.
+    """
     view = {
         'id': volume['id'],
         'name': volume.get('name'),
@@ -67,26 +90,31 @@ def volume_detail(req, volume, show_host=False):
         'volume_type': volume.get('volume_type'),
         'snapshot_id': volume.get('snapshot_id'),
         'source_volid': volume.get('source_volid'),
-        'metadata': dict(volume.get('metadata') or {}),
+        'metadata': _volume_metadata(volume),
         'user_id': volume.get('user_id'),
         'created_at': _time(volume.get('created_at')),
         'updated_at': _time(volume.get('updated_at')),
-        'bootable': 'true' if volume.get('image_id') else 'false',
+        'bootable': _bootable(volume),
         'encrypted': False,
-        'multiattach': False,
+        'multiattach': bool(volume.get('multiattach')),
         'attachments': [],
         'replication_status': None,
         'consistencygroup_id': None,
-        'migration_status': None,
-        'os-vol-tenant-attr:tenant_id': volume.get('project_id'),
+        'migration_status': volume.get('migration_status'),
         'links': _links(req, 'volumes', volume['id'], volume['project_id']),
     }
-    if volume.get('image_id'):
-        view['volume_image_metadata'] = {'image_id': volume['image_id']}
-    if show_host:
-        view['os-vol-host-attr:host'] = volume.get('host')
-        view['os-vol-mig-status-attr:migstat'] = None
-        view['os-vol-mig-status-attr:name_id'] = None
+    if extended:
+        view['os-vol-tenant-attr:tenant_id'] = volume.get('project_id')
+        image_metadata = volume.get('image_metadata')
+        if image_metadata is None and volume.get('image_id'):
+            image_metadata = {'image_id': volume['image_id']}
+        if image_metadata:
+            view['volume_image_metadata'] = dict(image_metadata)
+        if show_host:
+            view['os-vol-host-attr:host'] = host
+            view['os-vol-mig-status-attr:migstat'] = volume.get(
+                'migration_status')
+            view['os-vol-mig-status-attr:name_id'] = None
     if microversion.at_least(req, 3, 13):
         view['group_id'] = None
     if microversion.at_least(req, 3, 21) and show_host:
@@ -97,7 +125,13 @@ def volume_detail(req, volume, show_host=False):
     return view
 
 
-def snapshot_detail(req, snapshot):
+def snapshot_detail(req, snapshot, extended=True):
+    """A snapshot as Cinder shows it.
+
+    :param extended: with the ``os-extended-snapshot-attributes:*`` Cinder
+        adds to show and detail only (not to create, update or a list
+        without detail).
+    """
     view = {
         'id': snapshot['id'],
         'name': snapshot.get('name'),
@@ -107,11 +141,13 @@ def snapshot_detail(req, snapshot):
         'status': snapshot.get('status'),
         'created_at': _time(snapshot.get('created_at')),
         'updated_at': _time(snapshot.get('updated_at')),
-        'metadata': {},
-        'os-extended-snapshot-attributes:progress': '100%',
-        'os-extended-snapshot-attributes:project_id':
-            snapshot.get('project_id'),
+        'metadata': dict(snapshot.get('metadata') or {}),
     }
+    if extended:
+        view['os-extended-snapshot-attributes:progress'] = (
+            snapshot.get('progress') or _progress(snapshot))
+        view['os-extended-snapshot-attributes:project_id'] = snapshot.get(
+            'project_id')
     if microversion.at_least(req, 3, 14):
         view['group_snapshot_id'] = None
     if microversion.at_least(req, 3, 41):
@@ -119,13 +155,38 @@ def snapshot_detail(req, snapshot):
     return view
 
 
-def volume_type(req, vtype):
-    return {
+def _progress(snapshot):
+    return '100%' if snapshot.get('status') == 'available' else '0%'
+
+
+#: Extra specs every project sees; the others are admins' (Cinder's
+#: user-visible extra specs).
+USER_VISIBLE_EXTRA_SPECS = ('RESKEY:availability_zones', 'multiattach',
+                            'replication_enabled')
+
+
+def volume_type(req, vtype, all_specs=True, qos=False, access=True):
+    """A volume type as Cinder shows it.
+
+    :param all_specs: every extra spec (admins), else the user-visible
+        ones.
+    :param qos: with ``qos_specs_id`` (admins, never on create or update).
+    :param access: with ``os-volume-type-access:is_public`` (not on
+        update).
+    """
+    specs = dict(vtype.get('extra_specs') or {})
+    if not all_specs:
+        specs = {key: value for key, value in specs.items()
+                 if key in USER_VISIBLE_EXTRA_SPECS}
+    view = {
         'id': vtype['id'],
         'name': vtype['name'],
         'description': vtype.get('description'),
-        'is_public': True,
-        'os-volume-type-access:is_public': True,
-        'qos_specs_id': None,
-        'extra_specs': dict(vtype.get('extra_specs') or {}),
+        'is_public': vtype.get('is_public', True),
+        'extra_specs': specs,
     }
+    if access:
+        view['os-volume-type-access:is_public'] = view['is_public']
+    if qos:
+        view['qos_specs_id'] = vtype.get('qos_specs_id')
+    return view

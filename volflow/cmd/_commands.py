@@ -78,7 +78,7 @@ def _delete_one(args, api, ctx, conf, name_or_id):
     """``({'id', 'status'}, reason or None)`` of one volume's delete."""
     try:
         volume_id = find_volume(api, ctx, name_or_id)['id']
-        api.delete(ctx, volume_id, force=args.force)
+        api.delete(ctx, volume_id, force=args.force, cascade=args.cascade)
     except exception.VolflowException as exc:
         if len(args.ids) == 1:
             raise
@@ -162,6 +162,53 @@ def type_list(args, api, ctx, conf):
     views = [_output.volume_type_view(t)
              for t in api.db.volume_type_get_all(ctx)]
     _emit_list('volume_type', views, args)
+    return 0
+
+
+def _volume_type(api, ctx, name_or_id):
+    """The type named ``name_or_id``, else the one of that id."""
+    try:
+        return api.db.volume_type_get_by_name(ctx, name_or_id)
+    except exception.VolumeTypeNotFound:
+        return api.db.volume_type_get(ctx, name_or_id)
+
+
+def type_delete(args, api, ctx, conf):
+    """Delete a volume type no volume has; never the default type."""
+    volume_type = _volume_type(api, ctx, args.type)
+    if volume_type['name'] == conf.default_volume_type:
+        raise exception.VolumeTypeDefaultDeletionError(
+            volume_type_id=volume_type['id'])
+    api.db.volume_type_destroy(ctx, volume_type['id'])
+    view = {'id': volume_type['id'], 'name': volume_type['name'],
+            'status': 'deleted'}
+    _output.emit(view, args.format,
+                 lambda: f"Volume type {volume_type['name']} "
+                         f"({volume_type['id']}): deleted.")
+    return 0
+
+
+def type_set(args, api, ctx, conf):
+    """Add or replace extra specs of a volume type."""
+    extra_specs = _util.parse_pairs('--property', args.property)
+    volume_type = _volume_type(api, ctx, args.type)
+    volume_type = api.db.volume_type_extra_specs_update(
+        ctx, volume_type['id'], extra_specs)
+    _emit_record(_output.volume_type_view(volume_type), args)
+    return 0
+
+
+def type_unset(args, api, ctx, conf):
+    """Remove extra specs of a volume type; all or, if one is missing, none."""
+    volume_type = _volume_type(api, ctx, args.type)
+    for key in args.property:
+        if key not in volume_type['extra_specs']:
+            raise exception.VolumeTypeExtraSpecsNotFound(
+                volume_type_id=volume_type['name'], extra_specs_key=key)
+    for key in dict.fromkeys(args.property):
+        api.db.volume_type_extra_specs_delete(ctx, volume_type['id'], key)
+    volume_type = api.db.volume_type_get(ctx, volume_type['id'])
+    _emit_record(_output.volume_type_view(volume_type), args)
     return 0
 
 

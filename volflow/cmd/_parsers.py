@@ -15,6 +15,7 @@ import os
 import re
 
 from volflow.cmd import _api
+from volflow.cmd import _changes
 from volflow.cmd import _commands
 from volflow.cmd import _conductor
 from volflow.cmd import _create
@@ -103,6 +104,8 @@ def _add_volumes(subparsers):
                              'has it; several delete each in turn.')
     parser.add_argument('--force', action='store_true',
                         help='Admin only: delete whatever the status.')
+    parser.add_argument('--cascade', action='store_true',
+                        help='Delete the volume\'s snapshots first.')
 
 
 def _add_snapshots_images_types(subparsers):
@@ -133,6 +136,21 @@ def _add_snapshots_images_types(subparsers):
                         help='An extra spec; repeat for more.')
     _command(subparsers, 'type-list', _commands.type_list,
              'List volume types.')
+    parser = _command(subparsers, 'type-delete', _commands.type_delete,
+                      'Delete a volume type no volume has (not the default '
+                      'type).')
+    parser.add_argument('type', metavar='NAME_OR_ID', help='Type name or id.')
+    parser = _command(subparsers, 'type-set', _commands.type_set,
+                      'Add or replace extra specs of a volume type.')
+    parser.add_argument('type', metavar='NAME_OR_ID', help='Type name or id.')
+    parser.add_argument('--property', metavar='KEY=VALUE', action='append',
+                        required=True, help='An extra spec; repeat for more.')
+    parser = _command(subparsers, 'type-unset', _commands.type_unset,
+                      'Remove extra specs of a volume type.')
+    parser.add_argument('type', metavar='NAME_OR_ID', help='Type name or id.')
+    parser.add_argument('--property', metavar='KEY', action='append',
+                        required=True,
+                        help='The key of an extra spec; repeat for more.')
 
 
 def _add_quotas(subparsers):
@@ -153,6 +171,7 @@ def add_parsers(subparsers):
     _add_create(subparsers)
     _add_volumes(subparsers)
     _add_snapshots_images_types(subparsers)
+    _changes.add_parsers(subparsers, _command, positive_int)
     _add_quotas(subparsers)
     _command(subparsers, 'backend-list', _commands.backend_list,
              'List backends with their capacity.', needs='api')

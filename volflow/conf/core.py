@@ -56,6 +56,11 @@ core_opts = [
                min=1,
                help='Seconds the command line waits for a new volume to '
                     'leave the creating status.'),
+    cfg.IntOpt('message_ttl',
+               default=2592000,
+               min=1,
+               help='Seconds a user message (why a request failed after it '
+                    'was accepted) is kept at least.'),
     cfg.IntOpt('report_interval',
                default=10,
                min=1,

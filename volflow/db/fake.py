@@ -12,26 +12,21 @@ import threading
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
+from volflow.db import _fake_types
 from volflow.db import api
 from volflow.db import quota_sync
 from volflow.db import rules
 from volflow import exception
 
 
-def _locked(func):
-    def wrapper(self, *args, **kwargs):
-        with self._lock:
-            return copy.deepcopy(func(self, *args, **kwargs))
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper
+_locked = _fake_types.locked
 
 
 def _visible(context, record):
     return context.is_admin or record.get('project_id') == context.project_id
 
 
-class FakeAPI(api.API):
+class FakeAPI(_fake_types.TypesMixin, api.API):
     """The whole database in a few dicts."""
 
     def __init__(self):
@@ -39,7 +34,7 @@ class FakeAPI(api.API):
         self._volumes = {}
         self._snapshots = {}
         self._images = {}
-        self._types = {}
+        self._init_types()
         self._quotas = {}
         self._usages = {}
         self._reservations = {}
@@ -180,37 +175,6 @@ class FakeAPI(api.API):
     def image_get_all(self, context):
         return [i for i in self._images.values()
                 if i['is_public'] or _visible(context, i)]
-
-    # Volume types --------------------------------------------------------
-    @_locked
-    def volume_type_create(self, context, name, extra_specs=None,
-                           description=None):
-        if any(t['name'] == name for t in self._types.values()):
-            raise exception.InvalidVolumeType(
-                reason=f"a volume type named '{name}' already exists")
-        vtype = {'id': uuidutils.generate_uuid(), 'name': name,
-                 'description': description,
-                 'extra_specs': dict(extra_specs or {})}
-        self._types[vtype['id']] = vtype
-        return vtype
-
-    @_locked
-    def volume_type_get(self, context, type_id):
-        try:
-            return self._types[type_id]
-        except KeyError:
-            raise exception.VolumeTypeNotFound(volume_type=type_id) from None
-
-    @_locked
-    def volume_type_get_by_name(self, context, name):
-        for vtype in self._types.values():
-            if vtype['name'] == name:
-                return vtype
-        raise exception.VolumeTypeNotFound(volume_type=name)
-
-    @_locked
-    def volume_type_get_all(self, context):
-        return sorted(self._types.values(), key=lambda t: t['name'])
 
     # Quotas --------------------------------------------------------------
     @_locked

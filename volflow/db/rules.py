@@ -114,3 +114,51 @@ def check_expected(kind, record_id, record, expected):
                 reason=(f"{kind} {record_id} {field} is "
                         f"'{record.get(field)}', expected one of "
                         f"{sorted(map(str, accepted))}"))
+
+
+def type_visible(context, vtype, has_access):
+    """Whether ``context`` may see and use the volume type ``vtype``.
+
+    Public types are everyone's; a private one is its access list's
+    projects' (``has_access``) and admins'.
+    """
+    return context.is_admin or vtype['is_public'] or has_access
+
+
+def new_volume_type(name, extra_specs, description, is_public):
+    """A new volume type record (no QoS specs associated)."""
+    return {'id': str(uuid.uuid4()), 'name': name,
+            'description': description, 'is_public': bool(is_public),
+            'qos_specs_id': None, 'encryption': None,
+            'extra_specs': copy.deepcopy(dict(extra_specs or {}))}
+
+
+#: What :meth:`volflow.db.api.API.volume_type_update` may change.
+TYPE_UPDATABLE = ('name', 'description', 'is_public', 'qos_specs_id',
+                  'encryption')
+
+
+def type_update_values(values):
+    """``values`` restricted to the updatable fields; others refused."""
+    unknown = sorted(set(values) - set(TYPE_UPDATABLE))
+    if unknown:
+        raise exception.InvalidVolumeType(
+            reason=f"{', '.join(unknown)} can't be updated; only "
+                   f"{', '.join(TYPE_UPDATABLE)} can")
+    return copy.deepcopy(dict(values))
+
+
+#: The fields of a user message.
+MESSAGE_FIELDS = ('id', 'project_id', 'request_id', 'resource_type',
+                  'resource_uuid', 'event_id', 'message_level', 'action_id',
+                  'detail_id', 'created_at', 'expires_at')
+
+
+def new_message(values, now):
+    """A new user message record made ``now``."""
+    record = dict.fromkeys(MESSAGE_FIELDS)
+    record.update({key: value for key, value in values.items()
+                   if key in MESSAGE_FIELDS})
+    record['id'] = record['id'] or str(uuid.uuid4())
+    record['created_at'] = now
+    return record

@@ -5,10 +5,13 @@ A volume's ``reason`` is one line (:func:`one_line`); a volume is set
 done once a flow failed, wherever it ran, is :func:`after_failure`.
 """
 
+from oslo_config import cfg
 from oslo_log import log as logging
 
+from volflow import conf as volflow_conf
 from volflow import context as volflow_context
 from volflow import exception
+from volflow import message
 from volflow.volume import backends
 
 LOG = logging.getLogger(__name__)
@@ -54,6 +57,21 @@ def error_out(db_api, context, volume_id, reason, **values):
     return True
 
 
+def tell_user(db_api, context, volume, action, detail, conf=None):
+    """Record the user message saying why ``volume``'s create failed.
+
+    For the volume's project, with ``context``'s request id; ``action``
+    and ``detail`` are :mod:`volflow.message`'s.
+    """
+    conf = conf or volflow_conf.CONF
+    try:
+        ttl = conf.message_ttl
+    except cfg.NoSuchOptError:
+        ttl = message.DEFAULT_TTL
+    return message.record(db_api, context, action, detail, volume['id'],
+                          ttl, project_id=volume.get('project_id'))
+
+
 def backend_failed(backend, what):
     """The reason of a volume its backend could not create."""
     return f"backend '{backend}' failed to create the volume: {what}"
@@ -96,8 +114,10 @@ def after_failure(db_api, kind, volume_id, exc, backend=None, engine=None):
     """
     admin = volflow_context.get_admin_context()
     if kind == 'scheduler':
-        error_out(db_api, admin, volume_id,
-                  f'Scheduling failed: {one_line(exc)}')
+        if error_out(db_api, admin, volume_id,
+                     f'Scheduling failed: {one_line(exc)}'):
+            _tell_user_of(db_api, admin, volume_id,
+                          message.SCHEDULE_ALLOCATE_VOLUME)
     elif kind == 'manager':
         if engine is not None and rescheduled(engine):
             LOG.info('Volume %(id)s: creation on backend %(backend)s failed '
@@ -109,7 +129,20 @@ def after_failure(db_api, kind, volume_id, exc, backend=None, engine=None):
         except exception.VolumeNotFound:
             return False
         if (volume['status'] == 'creating' and volume['host'] and
-                backends.backend_of_host(volume['host']) == backend):
-            error_out(db_api, admin, volume_id,
-                      backend_failed(backend, one_line(exc)), host=None)
+                backends.backend_of_host(volume['host']) == backend and
+                error_out(db_api, admin, volume_id,
+                          backend_failed(backend, one_line(exc)),
+                          host=None)):
+            tell_user(db_api, admin, volume,
+                      message.CREATE_VOLUME_FROM_BACKEND,
+                      message.DRIVER_FAILED_CREATE)
     return False
+
+
+def _tell_user_of(db_api, context, volume_id, action,
+                  detail=message.UNKNOWN_ERROR):
+    try:
+        volume = db_api.volume_get(context, volume_id)
+    except exception.VolumeNotFound:
+        return
+    tell_user(db_api, context, volume, action, detail)

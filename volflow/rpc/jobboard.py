@@ -267,7 +267,7 @@ class SchedulerAPI:
 class VolumeAPI:
     """Cinder's volume rpcapi: creates as jobs, calls as configured.
 
-    :param calls: the volume rpcapi that deletes and snapshots.
+    :param calls: the volume rpcapi that deletes, extends and snapshots.
     """
 
     def __init__(self, db_api, calls, conf=None):
@@ -287,6 +287,13 @@ class VolumeAPI:
 
     def create_snapshot(self, ctxt, volume, snapshot):
         return self._calls.create_snapshot(ctxt, volume, snapshot)
+
+    def delete_snapshot(self, ctxt, volume, snapshot):
+        return self._calls.delete_snapshot(ctxt, volume, snapshot)
+
+    def extend_volume(self, ctxt, volume, new_size, reservations):
+        return self._calls.extend_volume(ctxt, volume, new_size,
+                                         reservations)
 
 
 def get_rpcapis(db_api, image_service, conf, calls_rpcapis):

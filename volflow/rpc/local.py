@@ -244,6 +244,18 @@ class VolumeAPI:
         _SEQUENCER.call(volume['id'], manager.create_snapshot, ctxt,
                         copy.deepcopy(volume), copy.deepcopy(snapshot))
 
+    def delete_snapshot(self, ctxt, volume, snapshot):
+        """Call: delete the snapshot from the volume's backend."""
+        manager = self._services.volume_manager(volume['host'])
+        _SEQUENCER.call(volume['id'], manager.delete_snapshot, ctxt,
+                        copy.deepcopy(volume), copy.deepcopy(snapshot))
+
+    def extend_volume(self, ctxt, volume, new_size, reservations):
+        """Call: grow the volume on its backend."""
+        manager = self._services.volume_manager(volume['host'])
+        _SEQUENCER.call(volume['id'], manager.extend_volume, ctxt,
+                        copy.deepcopy(volume), new_size, list(reservations))
+
 
 def get_rpcapis(db_api, image_service, conf):
     """Return ``(scheduler_rpcapi, volume_rpcapi)`` bound to ``db_api``.

@@ -212,6 +212,16 @@ class VolumeAPI:
         _send(self._prepare(volume), 'create_snapshot', 'call', ctxt,
               volume=volume, snapshot=snapshot)
 
+    def delete_snapshot(self, ctxt, volume, snapshot):
+        """Call: return once the backend deleted the snapshot."""
+        _send(self._prepare(volume), 'delete_snapshot', 'call', ctxt,
+              volume=volume, snapshot=snapshot)
+
+    def extend_volume(self, ctxt, volume, new_size, reservations):
+        """Call: return once the backend grew the volume."""
+        _send(self._prepare(volume), 'extend_volume', 'call', ctxt,
+              volume=volume, new_size=new_size, reservations=reservations)
+
 
 class _Endpoint:
     """Runs a manager's methods for the rpc server.
@@ -267,6 +277,14 @@ class VolumeEndpoint(_Endpoint):
     @oslo_messaging.expected_exceptions(exception.VolflowException)
     def create_snapshot(self, ctxt, volume, snapshot):
         self.manager.create_snapshot(ctxt, volume, snapshot)
+
+    @oslo_messaging.expected_exceptions(exception.VolflowException)
+    def delete_snapshot(self, ctxt, volume, snapshot):
+        self.manager.delete_snapshot(ctxt, volume, snapshot)
+
+    @oslo_messaging.expected_exceptions(exception.VolflowException)
+    def extend_volume(self, ctxt, volume, new_size, reservations):
+        self.manager.extend_volume(ctxt, volume, new_size, reservations)
 
 
 def get_server(transport, topic, endpoint, server=None):

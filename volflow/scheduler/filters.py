@@ -13,6 +13,11 @@ from volflow.volume import backends
 BACKEND_NAME_SPECS = ('volume_backend_name',
                       'capabilities:volume_backend_name')
 
+#: What a backend's driver reports that a volume type's extra specs may
+#: ask for, plainly or scoped ``capabilities:`` (Cinder's
+#: CapabilitiesFilter); other extra specs are not the filter's business.
+CAPABILITY_SPECS = ('vendor_name', 'storage_protocol', 'driver_version')
+
 
 class BackendState:
     """A backend as the scheduler sees it: configuration plus allocation."""
@@ -28,6 +33,15 @@ class BackendState:
         #: Why no live service can create volumes on it; None: one can
         #: (or liveness is not checked: one process serves every backend).
         self.service_down = None
+        self._backend = backend
+        self._stats = None
+
+    @property
+    def capabilities(self):
+        """The driver's stats, read when a filter first asks."""
+        if self._stats is None:
+            self._stats = backends.driver_stats(self._backend)
+        return self._stats
 
     def __repr__(self):
         return (f'<BackendState {self.name}: '
@@ -38,7 +52,7 @@ class Request:
     """What the filters need to know of one scheduling request."""
 
     def __init__(self, size, availability_zones=None, backend_name=None,
-                 tried=(), resource_backend=None):
+                 tried=(), resource_backend=None, capabilities=None):
         self.size = size
         #: Zones the volume may go to; ``None``: any.
         self.availability_zones = availability_zones
@@ -48,6 +62,8 @@ class Request:
         self.tried = list(tried)
         #: The backend holding the snapshot or source volume, if any.
         self.resource_backend = resource_backend
+        #: ``{capability: wanted}`` of the type's extra specs.
+        self.capabilities = dict(capabilities or {})
 
     @classmethod
     def from_spec(cls, request_spec, filter_properties,
@@ -62,8 +78,13 @@ class Request:
         backend_name = next((specs[key] for key in BACKEND_NAME_SPECS
                              if specs.get(key)), None)
         retry = filter_properties.get('retry') or {}
+        capabilities = {}
+        for key, wanted in specs.items():
+            key = key.removeprefix('capabilities:')
+            if key in CAPABILITY_SPECS:
+                capabilities[key] = wanted
         return cls(size, zones, backend_name, retry.get('backends', ()),
-                   resource_backend)
+                   resource_backend, capabilities)
 
 
 def retry_filter(backend, request):
@@ -98,6 +119,28 @@ def backend_name_filter(backend, request):
     return None
 
 
+def _matches(value, wanted):
+    """Cinder's extra spec operators ``<or>``, ``<in>``, ``s==``, ``==``."""
+    value = '' if value is None else str(value)
+    words = str(wanted).split()
+    if len(words) > 1 and words[0] == '<or>':
+        return value in words[1::2]
+    if len(words) == 2 and words[0] == '<in>':
+        return words[1] in value
+    if len(words) == 2 and words[0] in ('s==', '=='):
+        return value == words[1]
+    return value == str(wanted)
+
+
+def capabilities_filter(backend, request):
+    """The type's capability extra specs must match the driver's stats."""
+    for key, wanted in sorted(request.capabilities.items()):
+        value = backend.capabilities.get(key)
+        if not _matches(value, wanted):
+            return f"{key} is '{value}', the volume type asks for '{wanted}'"
+    return None
+
+
 def capacity_filter(backend, request):
     if request.size > backend.free_capacity_gb:
         return (f'{max(backend.free_capacity_gb, 0):g}G free, '
@@ -116,7 +159,8 @@ def service_filter(backend, request):
 
 
 FILTERS = (retry_filter, resource_backend_filter, availability_zone_filter,
-           backend_name_filter, capacity_filter, service_filter)
+           backend_name_filter, capabilities_filter, capacity_filter,
+           service_filter)
 
 
 def filter_backends(states, request, filters=FILTERS):

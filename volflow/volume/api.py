@@ -4,8 +4,10 @@
 runs the flow (:func:`volflow.engines.run_engine`) and returns the volume
 as the flow leaves it (``creating``, or ``error`` when it could not be
 handed to the scheduler); :meth:`API.wait` waits for it to settle.
-:meth:`API.delete` and the snapshot methods call the volume rpcapi, as
-Cinder's API does.
+:meth:`API.delete`, :meth:`API.extend` and the snapshot methods call the
+volume rpcapi, as Cinder's API does. The changes to existing volumes and
+snapshots live in :mod:`volflow.volume._changes` and
+:mod:`volflow.volume._snapshots`.
 """
 
 import time
@@ -17,20 +19,24 @@ from oslo_utils import uuidutils
 from volflow import db
 from volflow import engines
 from volflow import exception
+from volflow.flows.api import _validation
 from volflow.flows.api import create_volume
 from volflow import quota
+from volflow.volume import _changes
+from volflow.volume import _snapshots
 from volflow.volume import backends
 from volflow import wiring
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-#: Statuses a volume may be deleted from without ``force``.
-DELETABLE = ('available', 'error')
+#: Statuses a volume may be deleted from without ``force`` (Cinder's).
+DELETABLE = ('available', 'error', 'error_restoring', 'error_extending',
+             'error_managing')
 
 
-class API:
-    """Create, read, wait for and delete volumes and snapshots.
+class API(_changes.VolumeChanges, _snapshots.SnapshotChanges):
+    """Create, read, change, wait for and delete volumes and snapshots.
 
     Every collaborator may be injected; ``None`` takes the configured
     default (the database of ``[database] connection``, the file-backed
@@ -121,25 +127,37 @@ class API:
                 continue
             delay = min(delay * 2, 0.2)
 
-    def delete(self, context, volume_id, force=False):
+    def delete(self, context, volume_id, force=False, cascade=False):
         """Delete a volume and give its quota back.
 
-        Allowed from ``available`` and ``error``; with ``force`` an admin
-        may delete from any status. A volume with snapshots is refused.
+        Allowed from ``available`` and the ``error`` statuses; with
+        ``force`` an admin may delete from any status. A volume with
+        snapshots is refused, unless ``cascade``: its snapshots (each
+        ``available`` or ``error``, checked before any is touched) are
+        deleted first.
         """
         volume = self.db.volume_get(context, volume_id)
         if force and not context.is_admin:
             raise exception.InvalidInput(
                 reason='Only an admin may force the deletion of a volume')
-        if self.db.snapshot_get_all(context.elevated(), volume_id):
+        snapshots = self.db.snapshot_get_all(context.elevated(), volume_id)
+        if snapshots and not cascade:
             raise exception.InvalidVolume(
                 reason=(f"Volume {volume_id} still has snapshots; delete "
-                        f"them first"))
+                        f"them first, or delete with cascade"))
+        busy = [s['id'] for s in snapshots
+                if s['status'] not in _snapshots.DELETABLE]
+        if busy:
+            raise exception.InvalidVolume(
+                reason=(f"Volume {volume_id} has snapshots that are not "
+                        f"available or error: {', '.join(busy)}"))
         expected = None if force else {'status': DELETABLE}
         if not force and volume['status'] not in DELETABLE:
             raise exception.InvalidVolume(
                 reason=(f"Volume {volume_id} status must be one of "
                         f"{', '.join(DELETABLE)}, not '{volume['status']}'"))
+        for snapshot in snapshots:
+            self.delete_snapshot(context.elevated(), snapshot['id'])
         volume = self.db.volume_update(context, volume_id,
                                        {'status': 'deleting'},
                                        expected=expected)
@@ -148,19 +166,30 @@ class API:
         else:
             quota.finish_delete(self.db, self.quota, context, volume)
 
+    def summary(self, context, volumes):
+        """Cinder's volume summary of ``volumes``: count, size, metadata."""
+        metadata = {}
+        for volume in volumes:
+            for key, value in (volume.get('metadata') or {}).items():
+                values = metadata.setdefault(key, [])
+                if value not in values:
+                    values.append(value)
+        return {'total_count': len(volumes),
+                'total_size': sum(v['size'] or 0 for v in volumes),
+                'metadata': metadata}
+
     # Snapshots -----------------------------------------------------------
     def create_snapshot(self, context, volume_id, name=None,
-                        description=None):
+                        description=None, metadata=None):
         """Snapshot an ``available`` volume; return the snapshot."""
+        metadata = _validation.check_metadata(metadata)
         volume = self.db.volume_get(context, volume_id)
         if volume['status'] != 'available':
             raise exception.InvalidVolume(
                 reason=(f"Volume {volume_id} status must be 'available' to "
                         f"snapshot it, not '{volume['status']}'"))
-        deltas = {'snapshots': 1}
-        if not self.conf.no_snapshot_gb_quota:
-            deltas['gigabytes'] = volume['size']
-        deltas = quota.type_resources(volume['volume_type'], **deltas)
+        deltas = quota.snapshot_deltas({'volume_size': volume['size']},
+                                       volume['volume_type'], self.conf)
         reservations = self.quota.reserve(context, volume['project_id'],
                                           deltas)
         try:
@@ -168,7 +197,7 @@ class API:
                 'volume_id': volume_id, 'volume_size': volume['size'],
                 'name': name, 'description': description,
                 'status': 'creating', 'project_id': volume['project_id'],
-                'user_id': context.user_id,
+                'user_id': context.user_id, 'metadata': metadata,
                 'volume_type_id': volume['volume_type_id']})
             try:
                 if volume['host'] and self.volume_rpcapi is not None:

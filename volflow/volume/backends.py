@@ -18,6 +18,7 @@ from oslo_config import cfg
 from volflow.conf import backend as backend_conf
 from volflow.db import rules
 from volflow import exception
+from volflow.volume import drivers
 
 CONF = cfg.CONF
 
@@ -134,6 +135,30 @@ def backend_of_host(host):
     return rules.backend_of_host(host)
 
 
+def pool_name(backend):
+    """The backend's one pool as Cinder names it: ``host@backend#pool``.
+
+    volflow's backend is its own host and its pool is named by its
+    ``volume_backend_name``: ``local@local#local`` for the seeded one.
+    """
+    return (f"{backend['name']}@{backend['name']}#"
+            f"{backend['volume_backend_name']}")
+
+
+def cinder_host(host, conf=None):
+    """A volume's ``host`` as Cinder shows it (``host@backend#pool``).
+
+    The name of the pool :func:`pool_name` gives its backend; a host
+    naming no configured backend, or already in that form, as it is.
+    """
+    if not host or '@' in host:
+        return host
+    try:
+        return pool_name(get_backend(backend_of_host(host), conf))
+    except exception.BackendNotFound:
+        return host
+
+
 def allocated_by_backend(db_api, context):
     """``{backend name: gigabytes}`` over every volume placed on one."""
     allocated = {}
@@ -141,6 +166,15 @@ def allocated_by_backend(db_api, context):
         name = backend_of_host(host)
         allocated[name] = allocated.get(name, 0) + size
     return allocated
+
+
+def driver_stats(backend):
+    """What ``backend``'s driver reports of itself (its capabilities).
+
+    Cinder's keys: ``volume_backend_name``, ``vendor_name``,
+    ``driver_version``, ``storage_protocol``, capacity and provisioning.
+    """
+    return drivers.load_driver(backend).get_volume_stats()
 
 
 def capacity_gb(backend):

@@ -1,8 +1,9 @@
 """The volume manager: one per backend, does what the driver can do.
 
-Cinder's ``VolumeManager`` for creating, deleting and snapshotting
-volumes. ``create_volume`` runs the manager flow; ``delete_volume`` and
-``create_snapshot`` are single driver calls.
+Cinder's ``VolumeManager`` for creating, deleting, extending and
+snapshotting volumes. ``create_volume`` runs the manager flow; the others
+are single driver calls, each followed by the database and quota changes
+it makes true, or by none of them when the driver failed.
 """
 
 import functools
@@ -116,4 +117,52 @@ class VolumeManager:
         LOG.info('Snapshot %(snap)s of volume %(id)s created on backend '
                  '%(backend)s.', {'snap': snapshot['id'],
                                   'id': volume['id'],
+                                  'backend': self.backend_name})
+
+    def delete_snapshot(self, ctxt, volume, snapshot):
+        """Delete the snapshot from the backend, then its row and quota.
+
+        A driver failure leaves the snapshot ``error_deleting``, quota
+        still counted.
+        """
+        with coordination.synchronized(f"{volume['id']}-delete_volume"):
+            try:
+                self.driver.delete_snapshot(snapshot)
+            except Exception as exc:
+                self.db.snapshot_update(
+                    ctxt.elevated(), snapshot['id'],
+                    {'status': 'error_deleting',
+                     'reason': f'Deleting failed: {common.one_line(exc)}'})
+                raise
+            quota.finish_snapshot_delete(self.db, self.quota, ctxt,
+                                         snapshot, self.conf)
+        LOG.info('Snapshot %(snap)s deleted from backend %(backend)s.',
+                 {'snap': snapshot['id'], 'backend': self.backend_name})
+
+    def extend_volume(self, ctxt, volume, new_size, reservations):
+        """Grow the volume on the backend, then its size and its quota.
+
+        The volume comes ``extending`` with ``reservations`` made for the
+        added gigabytes. On success: size ``new_size``, ``available``, the
+        reservations committed. On a driver failure: the size as it was,
+        the reservations rolled back, the volume ``error_extending`` with
+        the reason, as Cinder leaves it; the error is raised.
+        """
+        admin = ctxt.elevated()
+        with coordination.synchronized(f"{volume['id']}-delete_volume"):
+            try:
+                self.driver.extend_volume(volume, new_size)
+            except Exception as exc:
+                self.quota.rollback(admin, reservations)
+                self.db.volume_update(
+                    admin, volume['id'],
+                    {'status': 'error_extending',
+                     'reason': f'Extending failed: {common.one_line(exc)}'})
+                raise
+            self.db.volume_update(admin, volume['id'],
+                                  {'size': new_size, 'status': 'available',
+                                   'reason': None})
+            self.quota.commit(admin, reservations)
+        LOG.info('Volume %(id)s extended to %(size)sG on backend '
+                 '%(backend)s.', {'id': volume['id'], 'size': new_size,
                                   'backend': self.backend_name})

@@ -293,10 +293,14 @@ def test_image_create_defaults_and_fields(db, clock):
 # Volume types ------------------------------------------------------------
 def test_volume_types(db, gold):
     assert gold == {'id': gold['id'], 'name': 'gold', 'description': 'Fast.',
+                    'is_public': True, 'qos_specs_id': None,
+                    'encryption': None,
                     'extra_specs': {'volume_backend_name': 'b'}}
     bronze = db.volume_type_create(CTX_A, 'bronze')
     assert bronze == {'id': bronze['id'], 'name': 'bronze',
-                      'description': None, 'extra_specs': {}}
+                      'description': None, 'is_public': True,
+                      'qos_specs_id': None, 'encryption': None,
+                      'extra_specs': {}}
     assert db.volume_type_get(CTX_B, gold['id']) == gold
     assert db.volume_type_get_by_name(CTX_B, 'bronze') == bronze
     assert db.volume_type_get_all(CTX_A) == [bronze, gold]
@@ -314,7 +318,8 @@ def test_seed_default_type_idempotently(db):
     [vtype] = db.volume_type_get_all(ADMIN)
     assert vtype == {'id': vtype['id'], 'name': '__DEFAULT__',
                      'description': 'Default volume type.',
-                     'extra_specs': {}}
+                     'is_public': True, 'qos_specs_id': None,
+                     'encryption': None, 'extra_specs': {}}
 
 
 # Quotas ------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Cinder's list parameters: ``limit``, ``marker``, ``sort``, filters.
+"""Cinder's list parameters: ``limit``, ``marker``, ``offset``, ``sort``...
 
+``offset`` skips that many records (after ``marker``, if any).
 ``sort`` is ``key[:dir][,key[:dir]...]`` (or the older ``sort_key`` and
 ``sort_dir``); the default is ``created_at:desc`` as in Cinder. ``limit``
 is capped at ``[api] max_limit``. A bad value is refused with 400 naming
-it and the rule.
+it and the rule; a ``marker`` that names no record listed is 404, as in
+Cinder. ``display_name`` sorts by ``name`` (Cinder's older name).
 """
 
 import functools
@@ -12,6 +14,10 @@ from volflow import exception
 
 SORT_KEYS = ('id', 'name', 'size', 'status', 'created_at', 'updated_at',
              'availability_zone', 'volume_type', 'volume_id')
+
+#: Cinder's older names of sort keys, and the key each one sorts by.
+_SORT_ALIASES = {'display_name': 'name', 'display_description':
+                 'description'}
 
 
 def _limit(req, max_limit):
@@ -35,8 +41,10 @@ def _sort_keys(req):
         dirs = req.GET.get('sort_dir', 'desc').split(',')
         pairs = [(key.strip(), (dirs[i] if i < len(dirs) else dirs[-1])
                   .strip()) for i, key in enumerate(keys)]
+    pairs = [(_SORT_ALIASES.get(key, key), direction)
+             for key, direction in pairs]
     for key, direction in pairs:
-        if key not in SORT_KEYS:
+        if key not in SORT_KEYS and key not in _SORT_ALIASES.values():
             raise exception.InvalidInput(
                 reason=f"sort key '{key}' must be one of "
                        f"{', '.join(SORT_KEYS)}")
@@ -74,7 +82,16 @@ def page(req, records, max_limit, filters=()):
     if marker is not None:
         ids = [record['id'] for record in records]
         if marker not in ids:
-            raise exception.InvalidInput(
-                reason=f"marker '{marker}' could not be found")
+            raise exception.MarkerNotFound(marker=marker)
         records = records[ids.index(marker) + 1:]
-    return records[:limit], limit
+    return records[_offset(req):][:limit], limit
+
+
+def _offset(req):
+    text = req.GET.get('offset')
+    if text is None:
+        return 0
+    if not text.strip().isdigit():
+        raise exception.InvalidInput(
+            reason=f"offset '{text}' must be an integer of at least 0")
+    return int(text)

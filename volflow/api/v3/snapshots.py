@@ -1,16 +1,21 @@
-"""``/v3/{project_id}/snapshots``: create, list, detail, show.
+"""``/v3/{project_id}/snapshots``: create, list, detail, show, update, delete.
 
 A create snapshots an ``available`` volume through
-:meth:`volflow.volume.api.API.create_snapshot` (202, as Cinder answers).
+:meth:`volflow.volume.api.API.create_snapshot` (202, as Cinder answers),
+keeping the metadata sent with it; a ``volume_id`` that names no volume
+(or is null) is 404. Show and detail carry the
+``os-extended-snapshot-attributes:*`` Cinder adds to them; a create, an
+update and a list without detail do not. A delete is 202.
 """
 
 from volflow.api import router
 from volflow.api import schemas
+from volflow.api.v3 import _change_schemas
 from volflow.api.v3 import _listing
 from volflow.api.v3 import volumes
 from volflow.api import views
 
-FILTERS = ('name', 'status', 'volume_id')
+FILTERS = ('name', 'status', 'volume_id', 'project_id')
 
 
 class SnapshotController:
@@ -28,9 +33,12 @@ class SnapshotController:
             ctx, snapshot['volume_id'],
             name=snapshot.get('name', snapshot.get('display_name')),
             description=snapshot.get('description',
-                                     snapshot.get('display_description')))
+                                     snapshot.get('display_description')),
+            metadata=snapshot.get('metadata'))
         return router.Response(
-            {'snapshot': views.snapshot_detail(req, created)}, status=202)
+            {'snapshot': views.snapshot_detail(req, created,
+                                               extended=False)},
+            status=202)
 
     def _visible(self, req, ctx):
         self.policy.authorize(ctx, 'volume:get_all_snapshots')
@@ -42,8 +50,11 @@ class SnapshotController:
                              FILTERS)
 
     def index(self, req, ctx):
-        # Cinder's summary of a snapshot carries the same fields.
-        return self.detail(req, ctx)
+        snapshots, limit = self._visible(req, ctx)
+        return router.Response(views.collection(
+            req, 'snapshots', snapshots, limit,
+            lambda snapshot: views.snapshot_detail(req, snapshot,
+                                                   extended=False)))
 
     def detail(self, req, ctx):
         snapshots, limit = self._visible(req, ctx)
@@ -57,3 +68,25 @@ class SnapshotController:
                               {'project_id': snapshot['project_id']})
         return router.Response(
             {'snapshot': views.snapshot_detail(req, snapshot)})
+
+    def update(self, req, ctx, id, body):
+        _change_schemas.validate(_change_schemas.SNAPSHOT_UPDATE, body)
+        snapshot = self.api.get_snapshot(ctx, id)
+        self.policy.authorize(ctx, 'volume:update_snapshot',
+                              {'project_id': snapshot['project_id']})
+        values = {}
+        for field in ('name', 'description'):
+            for key in (field, f'display_{field}'):
+                if key in body['snapshot']:
+                    values[field] = body['snapshot'][key]
+        snapshot = self.api.update_snapshot(ctx, id, values)
+        return router.Response(
+            {'snapshot': views.snapshot_detail(req, snapshot,
+                                               extended=False)})
+
+    def delete(self, req, ctx, id):
+        snapshot = self.api.get_snapshot(ctx, id)
+        self.policy.authorize(ctx, 'volume:delete_snapshot',
+                              {'project_id': snapshot['project_id']})
+        self.api.delete_snapshot(ctx, id)
+        return router.Response(status=202)

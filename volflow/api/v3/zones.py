@@ -34,10 +34,10 @@ class PoolController:
             self.db, volflow_context.get_admin_context())
         pools = []
         for backend in backends.get_backends(self.conf):
-            pool = {'name': f"{backend['name']}@{backend['name']}#"
-                            f"{backend['volume_backend_name']}"}
+            pool = {'name': backends.pool_name(backend)}
             if detail:
                 used = allocated.get(backend['name'], 0)
+                stats = backends.driver_stats(backend)
                 pool['capabilities'] = {
                     'volume_backend_name': backend['volume_backend_name'],
                     'availability_zone': backend['availability_zone'],
@@ -45,9 +45,9 @@ class PoolController:
                     'free_capacity_gb': round(
                         backends.free_capacity_gb(backend, used), 2),
                     'allocated_capacity_gb': used,
-                    'storage_protocol': 'file',
-                    'vendor_name': 'volflow',
-                    'driver_version': '1.0',
+                    'storage_protocol': stats['storage_protocol'],
+                    'vendor_name': stats['vendor_name'],
+                    'driver_version': stats['driver_version'],
                 }
             pools.append(pool)
         return router.Response({'pools': pools})

@@ -29,7 +29,6 @@ import threading
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
@@ -41,6 +40,7 @@ from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import _quota
 from volflow.db.sqlalchemy import _services
+from volflow.db.sqlalchemy import _types
 from volflow.db.sqlalchemy import migration
 from volflow.db.sqlalchemy import models
 from volflow import exception
@@ -83,7 +83,7 @@ _TYPE_NAME = sa.select(models.VolumeType.name).where(
 
 
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
-             _services.ServicesMixin, api.API):
+             _services.ServicesMixin, _types.TypesMixin, api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.
@@ -309,45 +309,6 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         with self._transaction() as session:
             return [i.to_dict() for i in session.scalars(
                 self._images(context).order_by(models.Image.seq))]
-
-    # Volume types --------------------------------------------------------
-    def volume_type_create(self, context, name, extra_specs=None,
-                           description=None):
-        duplicate = exception.InvalidVolumeType(
-            reason=f"a volume type named '{name}' already exists")
-        try:
-            with self._transaction(write=True) as session:
-                if session.scalar(sa.select(models.VolumeType.id).where(
-                        models.VolumeType.name == name)) is not None:
-                    raise duplicate
-                vtype = models.VolumeType(
-                    id=uuidutils.generate_uuid(), name=name,
-                    description=description,
-                    extra_specs=dict(extra_specs or {}))
-                session.add(vtype)
-            return vtype.to_dict()
-        except sa_exc.IntegrityError:
-            raise duplicate from None
-
-    def _volume_type(self, column, value):
-        with self._transaction() as session:
-            vtype = session.scalar(sa.select(models.VolumeType).where(
-                column == value))
-            if vtype is None:
-                raise exception.VolumeTypeNotFound(volume_type=value)
-            return vtype.to_dict()
-
-    def volume_type_get(self, context, type_id):
-        return self._volume_type(models.VolumeType.id, type_id)
-
-    def volume_type_get_by_name(self, context, name):
-        return self._volume_type(models.VolumeType.name, name)
-
-    def volume_type_get_all(self, context):
-        with self._transaction() as session:
-            types = [t.to_dict() for t in session.scalars(
-                sa.select(models.VolumeType))]
-        return sorted(types, key=lambda t: t['name'])
 
     # Quotas --------------------------------------------------------------
     def quota_get_all(self, context, project_id):

@@ -157,12 +157,77 @@ class VolumeType(Base):
     id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    is_public: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, default=True, server_default=sa.true())
+    qos_specs_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36),
+                                                             index=True)
     extra_specs: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    #: The encryption of the type's volumes (provider, cipher, ...).
+    encryption: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
 
     def to_dict(self):
         return {'id': self.id, 'name': self.name,
                 'description': self.description,
+                'is_public': bool(self.is_public),
+                'qos_specs_id': self.qos_specs_id,
+                'encryption': self.encryption,
                 'extra_specs': dict(self.extra_specs or {})}
+
+
+class VolumeTypeProject(Base):
+    """A project given access to a private volume type."""
+
+    __tablename__ = 'volume_type_projects'
+
+    volume_type_id: orm.Mapped[str] = orm.mapped_column(sa.String(36),
+                                                        primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                                    primary_key=True)
+
+
+class QualityOfServiceSpecs(Base):
+    """QoS specs: a name, a consumer and the specs, one JSON object."""
+
+    __tablename__ = 'quality_of_service_specs'
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    consumer: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    specs: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    created_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+    def to_dict(self):
+        return {'id': self.id, 'name': self.name, 'consumer': self.consumer,
+                'specs': dict(self.specs or {}),
+                'created_at': self.created_at}
+
+
+class Message(Base):
+    """A user message: why an asynchronous request failed."""
+
+    __tablename__ = 'messages'
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255),
+                                                           index=True)
+    request_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    resource_type: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    resource_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    event_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    message_level: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    action_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(10))
+    detail_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(10))
+    created_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, index=True)
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+    def to_dict(self):
+        return {column.key: getattr(self, column.key)
+                for column in self.__table__.columns}
 
 
 class Quota(Base):

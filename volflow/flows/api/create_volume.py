@@ -66,8 +66,10 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
     Sources are exclusive; the size may be inherited from a source and may
     not be smaller than it; the type comes from the request, else the
     source volume, else the snapshot, else the image's ``volume_type``
-    property, else ``default_volume_type``; the zone must be one the
-    backends offer (or fall back to the default when allowed).
+    property, else ``default_volume_type`` (a private type the project
+    has no access to is not found); the zone must be one the backends
+    offer (or fall back to the default when allowed); ``qos_specs`` are
+    the specs of the QoS specs associated with the type (None if none).
     """
 
     default_provides = frozenset(['size', 'snapshot_id', 'source_volid',
@@ -107,6 +109,16 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
             raise exception.VolumeTypeDefaultMisconfiguredError(
                 volume_type=default) from None
 
+    def _qos_specs(self, context, vtype):
+        """The specs of the QoS specs associated with the type, or None."""
+        if not vtype.get('qos_specs_id'):
+            return None
+        try:
+            qos = self.db.qos_specs_get(context, vtype['qos_specs_id'])
+        except exception.QoSSpecsNotFound:
+            return None
+        return dict(qos['specs']) or None
+
     def execute(self, context, size, snapshot, image_id, source_volume,
                 availability_zone, volume_type, metadata, name=None,
                 description=None):
@@ -135,7 +147,7 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
             'volume_type_id': vtype['id'],
             'availability_zones': azs,
             'multiattach': _validation.is_multiattach(vtype),
-            'qos_specs': None,
+            'qos_specs': self._qos_specs(context, vtype),
         }
 
 

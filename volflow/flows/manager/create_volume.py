@@ -47,6 +47,7 @@ from volflow import flow_utils
 from volflow.flows import common
 from volflow.flows.manager import _sources
 from volflow.flows.scheduler import create_volume as scheduler_flow
+from volflow import message as volflow_message
 from volflow import notifier as volflow_notifier
 from volflow import persistence
 from volflow.volume import backends
@@ -164,7 +165,11 @@ class OnFailureRescheduleTask(flow_utils.VolflowTask):
                 LOG.exception('Volume %s could not be rescheduled.',
                               volume['id'])
                 reason = f'{reason}; rescheduling failed: {exc}'
-        common.error_out(self.db, context, volume['id'], reason, host=None)
+        if common.error_out(self.db, context, volume['id'], reason,
+                            host=None):
+            common.tell_user(self.db, context, volume,
+                             volflow_message.CREATE_VOLUME_FROM_BACKEND,
+                             volflow_message.DRIVER_FAILED_CREATE)
         return False
 
 

@@ -10,7 +10,9 @@ The scheduler driver picks a backend, writes it into the volume's
   a capacity claim made before the failure (the cast to the manager
   failed) is released - and stays counted against quota until it is
   deleted, like every ``error`` volume;
-* a ``scheduler.create_volume`` notification is sent at ERROR;
+* a ``scheduler.create_volume`` notification is sent at ERROR, and a
+  user message (``VOLUME_VOLUME_001_003`` when no backend fits) is
+  recorded for the volume's project;
 * ``NoValidBackend`` ends the flow normally (the request was handled: the
   answer is "nowhere"); any other error is re-raised after the same
   handling, for the service to log.
@@ -33,6 +35,7 @@ from volflow import engines
 from volflow import exception
 from volflow import flow_utils
 from volflow.flows import common
+from volflow import message as volflow_message
 from volflow import notifier as volflow_notifier
 from volflow import persistence
 
@@ -120,8 +123,14 @@ class ScheduleCreateVolumeTask(flow_utils.VolflowTask):
                                  reason)
             # No host: a claim the failure came after (the cast to the
             # manager failed) is released with the error.
-            common.error_out(self.db, context.elevated(), volume['id'],
-                             reason, host=None)
+            if common.error_out(self.db, context.elevated(), volume['id'],
+                                reason, host=None):
+                common.tell_user(
+                    self.db, context, volume,
+                    volflow_message.SCHEDULE_ALLOCATE_VOLUME,
+                    volflow_message.NO_BACKEND_AVAILABLE if isinstance(
+                        exc, exception.NoValidBackend)
+                    else volflow_message.UNKNOWN_ERROR)
             if not isinstance(exc, exception.NoValidBackend):
                 raise
 

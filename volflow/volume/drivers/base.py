@@ -11,6 +11,8 @@ replaces it, deleting what is gone succeeds.
 
 import abc
 
+from volflow import exception
+
 GiB = 1024 ** 3
 
 
@@ -73,6 +75,16 @@ class VolumeDriver(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def delete_volume(self, volume):
         """Delete a volume; a volume that does not exist is deleted."""
+
+    def extend_volume(self, volume, new_size):
+        """Grow ``volume`` to ``new_size`` GiB, keeping its data.
+
+        All or nothing: when it raises, the volume is as it was. A driver
+        that cannot grow volumes keeps this refusal.
+        """
+        raise exception.VolumeDriverException(
+            reason=(f"backend '{self.backend_name}' cannot extend volume "
+                    f"{volume['id']}"))
 
     # Snapshots -----------------------------------------------------------
     @abc.abstractmethod

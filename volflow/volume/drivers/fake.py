@@ -3,7 +3,7 @@
 It can be made slow (``fake_latency`` seconds per call) and unreliable
 (``fake_failure_rate``, the fraction of volume creations that fail) from
 configuration, and fail on demand from a test through :attr:`fail_create`,
-to exercise the manager's rescheduling.
+to exercise the manager's rescheduling, or :attr:`fail_extend`.
 """
 
 import random
@@ -35,6 +35,8 @@ class FakeDriver(base.VolumeDriver):
         self.snapshots = {}
         #: ``True``: every volume creation fails; an int N: the next N do.
         self.fail_create = False
+        #: ``True``: every extend fails (the volume keeps its size).
+        self.fail_extend = False
 
     def _call(self):
         if self.latency:
@@ -84,6 +86,17 @@ class FakeDriver(base.VolumeDriver):
         self._call()
         with self._lock:
             self.volumes.pop(volume['id'], None)
+
+    def extend_volume(self, volume, new_size):
+        self._call()
+        if self.fail_extend:
+            raise exception.VolumeBackendAPIException(
+                data=(f"fake backend '{self.backend_name}' failed to extend "
+                      f"volume {volume['id']} (injected failure)"))
+        with self._lock:
+            if volume['id'] not in self.volumes:
+                raise exception.VolumeNotFound(volume_id=volume['id'])
+            self.volumes[volume['id']]['size'] = new_size
 
     def create_snapshot(self, snapshot, volume):
         self._call()

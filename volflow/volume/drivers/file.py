@@ -227,6 +227,26 @@ class FileDriver(base.VolumeDriver):
         self._remove(path + _PART)
         self._remove(path)
 
+    def extend_volume(self, volume, new_size):
+        """Grow the volume's file (sparsely) to ``new_size`` GiB.
+
+        One ``ftruncate``: the file has its old size or the new one.
+        """
+        path = self.local_path(volume)
+        size_bytes = new_size * base.GiB
+        try:
+            fd = os.open(path, os.O_WRONLY)
+        except FileNotFoundError:
+            raise exception.VolumeBackendAPIException(
+                data=f"volume {volume['id']} has no file on backend "
+                     f"'{self.backend_name}'") from None
+        try:
+            if os.fstat(fd).st_size < size_bytes:
+                os.ftruncate(fd, size_bytes)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
     # Snapshots -----------------------------------------------------------
     def create_snapshot(self, snapshot, volume):
         """Copy the volume's file to ``snapshot-<id>``."""

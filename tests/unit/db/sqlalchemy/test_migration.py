@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from volflow import context
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import api as sql_api
 from volflow.db.sqlalchemy import migration
@@ -108,5 +109,29 @@ def test_a_configured_database_behind_is_refused(tmp_path):
         with pytest.raises(exception.DatabaseNotSynced,
                            match="run 'volflow db sync'|upgrade volflow"):
             db.seed()
+    finally:
+        db.dispose()
+
+
+def test_0003_keeps_the_types_of_an_older_database_public(tmp_path):
+    url = f'sqlite:///{tmp_path}/at-0001.sqlite'
+    engine = _engine.create_engine(url)
+    try:
+        migration.upgrade(engine, revision='0001_initial')
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO volume_types (id, name, extra_specs) VALUES "
+                "('t1', 'gold', '{}')"))
+        migration.upgrade(engine)
+        assert migration.current(engine) == migration.head()
+    finally:
+        engine.dispose()
+    db = sql_api.SQLAPI(url)
+    try:
+        member = context.RequestContext(user_id='u', project_id='p')
+        gold = db.volume_type_get(member, 't1')
+        assert (gold['is_public'], gold['qos_specs_id']) == (True, None)
+        assert db.qos_specs_get_all(member) == []
+        assert db.message_get_all(member) == []
     finally:
         db.dispose()

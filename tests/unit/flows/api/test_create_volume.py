@@ -17,6 +17,7 @@ from volflow import conf as volflow_conf
 from volflow import context
 from volflow.db import fake
 from volflow import engines
+from volflow import exception
 from volflow.flows.api import create_volume
 from volflow import quota
 
@@ -321,3 +322,36 @@ def test_every_engine_gets_a_flow_of_its_own():
             if hasattr(atom, 'execute')] == [
         'ExtractVolumeRequestTask', 'QuotaReserveTask', 'EntryCreateTask',
         'QuotaCommitTask']
+
+
+# Volume types: QoS specs and private types --------------------------------
+
+def test_qos_specs_come_from_the_types_associated_qos_specs(env):
+    admin = env.ctx.elevated()
+    plain = env.db.volume_type_create(admin, 'plain')
+    fast = env.db.volume_type_create(admin, 'fast')
+    qos = env.db.qos_specs_create(admin, 'q', 'front-end',
+                                  {'read_iops_sec': '2000'})
+    env.db.volume_type_update(admin, fast['id'], {'qos_specs_id': qos['id']})
+    engine = env.engine(volume_type='fast')
+    engines.run_engine(engine, logger=conftest.LOG)
+    assert engine.storage.fetch('qos_specs') == {'read_iops_sec': '2000'}
+    engine = env.engine(volume_type=plain['id'])
+    engines.run_engine(engine, logger=conftest.LOG)
+    assert engine.storage.fetch('qos_specs') is None
+
+
+def test_private_type_without_access_is_not_found(env):
+    admin = env.ctx.elevated()
+    private = env.db.volume_type_create(admin, 'private', is_public=False)
+    before = env.usage()
+    for ref in (private['id'], 'private'):
+        with pytest.raises(exception.VolumeTypeNotFound):
+            env.create(volume_type=ref)
+    assert env.db.volume_get_all(admin) == []
+    assert env.usage() == before
+    env.db.volume_type_access_add(admin, private['id'], 'p1')
+    assert env.create(volume_type='private')['volume_type'] == 'private'
+    with pytest.raises(exception.VolumeTypeNotFound):
+        env.create(ctx=env.other_ctx, volume_type=private['id'])
+    invariants.assert_invariants(env.db, ['p1', 'p2'])

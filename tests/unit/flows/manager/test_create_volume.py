@@ -132,6 +132,10 @@ def test_driver_failure_without_reschedule_errors_the_volume(env, kwargs):
     assert volume['host'] is None
     assert 'injected failure' in volume['reason']
     assert env.scheduler.casts == []
+    [message] = env.db.message_get_all(env.admin)
+    assert message['event_id'] == 'VOLUME_VOLUME_008_012'
+    assert message['resource_uuid'] == volume['id']
+    assert message['project_id'] == volume['project_id']
 
 
 def test_an_uninitialized_driver_is_rescheduled(env):

@@ -143,6 +143,45 @@ def test_other_failures_error_the_volume_and_raise(env):
         'scheduler.create_volume']
 
 
+def test_no_valid_backend_tells_the_user(env):
+    env.backends[:] = [_backend('a', total=1)]
+    _run(env)
+    [message] = env.db.message_get_all(env.ctx)
+    assert message['event_id'] == 'VOLUME_VOLUME_001_003'
+    assert message['resource_uuid'] == env.volume['id']
+    assert message['project_id'] == 'p'
+    assert message['request_id'] == env.ctx.request_id
+    assert message['message_level'] == 'ERROR'
+    assert message['expires_at'] > message['created_at']
+
+
+def test_a_type_asking_for_another_vendor_finds_no_backend(env):
+    env.backends[:] = [dict(_backend('a'), volume_driver='fake')]
+    env.spec['volume_type'] = {'extra_specs': {
+        'storage_protocol': 'fake', 'capabilities:vendor_name': 'nobody'}}
+    _run(env)
+    volume = _volume(env)
+    assert volume['status'] == 'error'
+    assert "vendor_name is 'volflow'" in volume['reason']
+    assert [m['event_id'] for m in env.db.message_get_all(env.ctx)] == [
+        'VOLUME_VOLUME_001_003']
+    env.spec['volume_type'] = {'extra_specs': {
+        'storage_protocol': '<or> iSCSI <or> fake', 'vendor_name': 'volflow',
+        'spec1': 'anything'}}
+    env.volume = env.db.volume_create(env.ctx, {
+        'size': 2, 'project_id': 'p', 'user_id': 'u', 'status': 'creating'})
+    env.spec['volume_id'] = env.volume['id']
+    _run(env)
+    assert env.volume_rpc.casts == [(env.volume['id'], 'a')]
+
+
+def test_other_failures_tell_the_user_of_an_unknown_error(env):
+    with pytest.raises(RuntimeError):
+        _run(env, driver=Exploding())
+    [message] = env.db.message_get_all(env.admin)
+    assert message['event_id'] == 'VOLUME_VOLUME_001_001'
+
+
 class FailingCast(VolumeRpc):
     def create_volume(self, *args, **kwargs):
         raise ConnectionError('broker gone')
