@@ -109,8 +109,12 @@ def _write_old_state(cli, old_code, url):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def _rows(url):
-    """``{table: sorted rows}`` of every table but the version's."""
+def _rows(url, like=None):
+    """``{table: sorted rows}`` of every table but the version's.
+
+    With ``like`` (an earlier result), its tables and columns only: later
+    migrations add columns to old tables.
+    """
     engine = _engine.create_engine(url)
     try:
         tables = {}
@@ -118,10 +122,15 @@ def _rows(url):
         metadata.reflect(engine)
         with engine.connect() as conn:
             for name, table in metadata.tables.items():
-                if name != migration.VERSION_TABLE:
-                    tables[name] = sorted(
-                        (tuple(map(repr, row)) for row in
-                         conn.execute(sa.select(table))))
+                if name == migration.VERSION_TABLE or (
+                        like is not None and name not in like):
+                    continue
+                columns = list(table.columns)
+                if like is not None:
+                    columns = [table.c[c] for c in like[name][0]]
+                tables[name] = ([c.name for c in columns], sorted(
+                    tuple(map(repr, row)) for row in
+                    conn.execute(sa.select(*columns))))
         return tables
     finally:
         engine.dispose()
@@ -155,8 +164,8 @@ def test_a_configured_database_upgrades_with_db_sync(tmp_path, old_code,
     services.write_text('[DEFAULT]\ntransport_url = fake://\n')
     volumes = _write_old_state(cli, old_code, database_url)
     before = _rows(database_url)
-    assert before['logbooks'] and before['atomdetails']  # flows recorded
-    assert len(before['reservations']) == 2  # volumes and gigabytes
+    assert before['logbooks'][1] and before['atomdetails'][1]  # flows
+    assert len(before['reservations'][1]) == 2  # volumes and gigabytes
 
     with_broker = ['--config-file', str(services)]
     for command in (['list', '--project-id', PROJECT],
@@ -175,9 +184,9 @@ def test_a_configured_database_upgrades_with_db_sync(tmp_path, old_code,
         0, f'{migration.head()}\n', '')
     assert cli.run('db', 'sync').stdout == f'{migration.head()}\n'
     assert cli.run('db', 'version').stdout == f'{migration.head()}\n'
-    after = _rows(database_url)
+    after = _rows(database_url, like=before)
     for table, rows in before.items():
-        if table == 'host_allocations' and not rows:
+        if table == 'host_allocations' and not rows[1]:
             continue  # MariaDB's: kept from this release on
         assert after[table] == rows, table
     _check_in_use(cli, volumes)
@@ -191,7 +200,6 @@ def test_the_embedded_default_upgrades_itself(tmp_path, old_code):
     before = _rows(url)
     listed = cli.ok('list', '--project-id', PROJECT)  # no db sync
     assert len(listed) == 2
-    after = _rows(url)
-    assert {t: after[t] for t in before} == before
+    assert _rows(url, like=before) == before
     assert cli.run('db', 'version').stdout == f'{migration.head()}\n'
     _check_in_use(cli, volumes)
