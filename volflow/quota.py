@@ -23,6 +23,26 @@ _DEFAULT_LIMIT_OPTS = {
     'snapshots': 'quota_snapshots',
 }
 
+#: The other limits of Cinder's quota set, kept and shown but never
+#: reserved: volflow makes no backups nor groups, and
+#: ``per_volume_gigabytes`` bounds the size of one volume.
+_OTHER_LIMIT_OPTS = {
+    'backups': 'quota_backups',
+    'backup_gigabytes': 'quota_backup_gigabytes',
+    'groups': 'quota_groups',
+    'per_volume_gigabytes': 'per_volume_size_limit',
+}
+OTHER_LIMITS = tuple(_OTHER_LIMIT_OPTS)
+
+#: Every limit with a configured default, in a quota set's order.
+LIMITS = tuple(_DEFAULT_LIMIT_OPTS) + OTHER_LIMITS
+
+#: The quota class whose limits are every project's defaults.
+DEFAULT_CLASS = 'default'
+
+#: A quota class's limits are kept as a project's are, under this name.
+_CLASS_KEY = 'quota-class:{}'
+
 
 def type_resources(volume_type_name, **deltas):
     """Add the per-type copies (``volumes_<type>``...) of ``deltas``."""
@@ -41,20 +61,64 @@ class QuotaEngine:
         self.conf = conf or CONF
 
     def default_limit(self, resource):
-        opt = _DEFAULT_LIMIT_OPTS.get(resource)
+        """The configured default of ``resource`` (-1 when it has none)."""
+        opt = (_DEFAULT_LIMIT_OPTS.get(resource)
+               or _OTHER_LIMIT_OPTS.get(resource))
         return getattr(self.conf, opt) if opt else -1
 
-    def limits(self, context, project_id, resources=()):
-        """Return ``{resource: limit}``: explicit limits over defaults."""
+    def defaults(self, context):
+        """``{resource: limit}`` every project starts with.
+
+        The configured defaults, overridden by the limits set on the
+        ``default`` quota class.
+        """
+        return self.class_limits(context, DEFAULT_CLASS)
+
+    def class_limits(self, context, class_name):
+        """The limits of quota class ``class_name``.
+
+        The ``default`` class's over the configured defaults; another
+        class's own limits over those.
+        """
+        limits = {name: self.default_limit(name) for name in LIMITS}
+        limits.update(self.db.quota_get_all(
+            context, _CLASS_KEY.format(DEFAULT_CLASS)))
+        if class_name != DEFAULT_CLASS:
+            limits.update(self.db.quota_get_all(
+                context, _CLASS_KEY.format(class_name)))
+        return limits
+
+    def class_update(self, context, class_name, resource, limit):
+        check_limit(resource, limit)
+        self.db.quota_set(context, _CLASS_KEY.format(class_name),
+                          resource, limit)
+
+    def limits(self, context, project_id, resources=(), every=False):
+        """Return ``{resource: limit}``: explicit limits over defaults.
+
+        The counted resources and their per-type copies; with ``every``
+        also the limits of :data:`OTHER_LIMITS`.
+        """
+        defaults = self.defaults(context)
         explicit = self.db.quota_get_all(context, project_id)
         names = set(_DEFAULT_LIMIT_OPTS) | set(resources) | set(explicit)
-        return {name: explicit.get(name, self.default_limit(name))
+        names.update(name for name in defaults
+                     if name not in _OTHER_LIMIT_OPTS)
+        if every:
+            names.update(OTHER_LIMITS)
+        else:
+            names.difference_update(OTHER_LIMITS)
+        return {name: explicit.get(name, defaults.get(name, -1))
                 for name in names}
 
-    def summary(self, context, project_id):
-        """``{resource: {'limit', 'in_use', 'reserved'}}`` for quota-show."""
+    def summary(self, context, project_id, every=False):
+        """``{resource: {'limit', 'in_use', 'reserved'}}`` for quota-show.
+
+        With ``every`` also the limits of :data:`OTHER_LIMITS`, nothing
+        used nor reserved.
+        """
         usages = self.db.quota_usage_get_all(context, project_id)
-        limits = self.limits(context, project_id, usages)
+        limits = self.limits(context, project_id, usages, every=every)
         return {name: {'limit': limit,
                        'in_use': usages.get(name, {}).get('in_use', 0),
                        'reserved': usages.get(name, {}).get('reserved', 0)}
@@ -81,9 +145,20 @@ class QuotaEngine:
                             f"-1 (unlimited) or at least {minimum}, what "
                             f"the project already uses and has reserved"))
 
-    def check_volume_size(self, size):
-        """Enforce ``per_volume_size_limit``."""
-        limit = self.conf.per_volume_size_limit
+    def reset(self, context, project_id):
+        """Forget the project's own limits: the defaults apply again."""
+        self.db.quota_destroy_all(context, project_id)
+
+    def check_volume_size(self, size, context=None, project_id=None):
+        """Enforce the project's ``per_volume_gigabytes``.
+
+        Without a context, the configured ``per_volume_size_limit``.
+        """
+        if context is None:
+            limit = self.conf.per_volume_size_limit
+        else:
+            limit = self.limits(context, project_id, every=True)[
+                'per_volume_gigabytes']
         if limit >= 0 and size > limit:
             raise exception.VolumeSizeExceedsLimit(size=size, limit=limit)
 
@@ -100,7 +175,8 @@ class QuotaEngine:
             seconds=self.conf.reservation_expire)
         # Defaults only: the database applies the project's own limits in
         # the same transaction as the reservation.
-        limits = {res: self.default_limit(res) for res in deltas}
+        defaults = self.defaults(context)
+        limits = {res: defaults.get(res, -1) for res in deltas}
         keyed = {} if key is None else {'key': key}
         try:
             return self.db.quota_reserve(context, project_id, deltas,

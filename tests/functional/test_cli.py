@@ -8,8 +8,13 @@ outcome depends on whether a scheduler finishes the pipeline, the test
 accepts ``creating`` (API flow only) or the pipeline's final status.
 """
 
+import os
+
 import pytest
 
+from volflow import context as volflow_context
+
+ADMIN = volflow_context.get_admin_context()
 CREATED = ('creating', 'available')
 
 
@@ -216,6 +221,27 @@ def test_image_create_of_missing_file_is_refused(cli, project, tmp_path):
     assert result.rc == 1
     assert len(result.err_lines) == 1 and 'nope' in result.stderr
     assert 'ghost' not in [i['name'] for i in cli.images()]
+
+
+def test_image_delete_removes_the_record_and_the_bytes(
+        cli, project, tmp_path):
+    path = tmp_path / 'gone.raw'
+    path.write_bytes(b'\2' * 100)
+    image = cli.ok('image-create', 'gone', '--file', path,
+                   '--project-id', project)
+    location = cli.db.image_get(ADMIN, image['id'])['location']
+    refused = cli.run('image-delete', image['id'], '--project-id',
+                      f'{project}-other')
+    assert refused.rc == 1
+    assert refused.err_lines == [
+        f"volflow: error: Image {image['id']} could not be found."]
+    assert os.path.exists(location)
+    assert cli.ok('image-delete', image['id'], '--project-id',
+                  project) == {'id': image['id'], 'status': 'deleted'}
+    assert image['id'] not in [i['id'] for i in cli.images()]
+    assert not os.path.exists(location)
+    again = cli.run('image-delete', image['id'], '--project-id', project)
+    assert again.rc == 1 and len(again.err_lines) == 1
 
 
 # snapshots ---------------------------------------------------------------

@@ -7,7 +7,9 @@ access log (one INFO line per request: method, path, status, time,
 request id),
 
 :class:`~volflow.api.faults.FaultWrapper` (every error Cinder-shaped),
-``sizelimit`` (``[api] max_request_body_size``), then ``healthcheck``
+the image service under ``/image`` (:mod:`volflow.api.image`, uploads
+stream to a file), ``sizelimit`` (``[api] max_request_body_size``), then
+``healthcheck``
 (``GET /healthcheck``) and version discovery without authentication, and
 the v3 router behind the configured auth strategy.
 
@@ -27,9 +29,11 @@ from oslo_middleware import sizelimit
 
 from volflow.api import auth
 from volflow.api import faults
+from volflow.api import image
 from volflow.api import policy
 from volflow.api import router
 from volflow.api.v3 import actions
+from volflow.api.v3 import extensions
 from volflow.api.v3 import hosts
 from volflow.api.v3 import messages
 from volflow.api.v3 import metadata
@@ -57,6 +61,9 @@ _CONTROLLERS = {
     'snapshot_metadata': metadata.SnapshotMetadataController,
     'types': types.TypeController,
     'quotas': quotas.QuotaController,
+    'quota_classes': quotas.QuotaClassController,
+    'limits': quotas.LimitsController,
+    'extensions': extensions.ExtensionController,
     'zones': zones.ZoneController,
     'pools': zones.PoolController,
     'projects': projects.ProjectController,
@@ -119,6 +126,19 @@ def _size_limited(application, limit):
     return _DeclaredSize(limiter, limit)
 
 
+class _Images:
+    """``/image`` to the image service's application, the rest on."""
+
+    def __init__(self, images, application):
+        self.images = images
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if image.is_image_path(environ.get('PATH_INFO', '')):
+            return self.images(environ, start_response)
+        return self.application(environ, start_response)
+
+
 class _AccessLog:
     """One INFO line per request: method, path, status, time, request id.
 
@@ -166,6 +186,9 @@ def build(conf, api=None):
     application = auth.pipeline(router.Router(controllers), conf)
     application = _Dispatch(application)
     application = _size_limited(application, conf.api.max_request_body_size)
+    # Image uploads stream to a file: no body size limit for them.
+    application = _Images(image.Application(api.image_service, conf),
+                          application)
     application = faults.FaultWrapper(application)
     application = _AccessLog(application)
     application = request_id.RequestId(application)

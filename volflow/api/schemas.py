@@ -216,18 +216,30 @@ QOS_UNSET = {
     'additionalProperties': False,
 }
 
+
+_QUOTA_LIMITS = {
+    'type': 'object',
+    'additionalProperties': {
+        'type': ['integer', 'string'],
+        'pattern': r'^-?[0-9]+$',
+    },
+}
+
 QUOTA_UPDATE = {
     'type': 'object',
     'properties': {
-        'quota_set': {
-            'type': 'object',
-            'additionalProperties': {
-                'type': ['integer', 'string'],
-                'pattern': r'^-?[0-9]+$',
-            },
-        },
+        'quota_set': _QUOTA_LIMITS,
+        # Cinder's: false checks every new limit against the usage.
+        'skip_validation': {'type': ['boolean', 'string']},
     },
     'required': ['quota_set'],
+    'additionalProperties': False,
+}
+
+QUOTA_CLASS_UPDATE = {
+    'type': 'object',
+    'properties': {'quota_class_set': _QUOTA_LIMITS},
+    'required': ['quota_class_set'],
     'additionalProperties': False,
 }
 

@@ -140,6 +140,14 @@ def image_create(args, api, ctx, conf):
     return 0
 
 
+def image_delete(args, api, ctx, conf):
+    """Delete an image and its bytes."""
+    api.image_service.delete(ctx, args.id)
+    _output.emit({'id': args.id, 'status': 'deleted'}, args.format,
+                 lambda: f"Image {args.id}: deleted.")
+    return 0
+
+
 def image_list(args, api, ctx, conf):
     """List the project's images and the public ones."""
     views = [_output.image_view(i) for i in api.image_service.get_all(ctx)]

@@ -129,6 +129,9 @@ def _add_snapshots_images_types(subparsers):
     parser.add_argument('--public', action='store_true',
                         help='Make the image visible to every project.')
     _command(subparsers, 'image-list', _commands.image_list, 'List images.')
+    parser = _command(subparsers, 'image-delete', _commands.image_delete,
+                      'Delete an image and its bytes.')
+    parser.add_argument('id', metavar='ID', help='Image id.')
     parser = _command(subparsers, 'type-create', _commands.type_create,
                       'Create a volume type.')
     parser.add_argument('display_name', metavar='NAME', help='Type name.')

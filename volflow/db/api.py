@@ -203,6 +203,14 @@ class API(metaclass=abc.ABCMeta):
     def image_get_all(self, context):
         """Images the context may see."""
 
+    @abc.abstractmethod
+    def image_update(self, context, image_id, values):
+        """Change an image the context may see; return it."""
+
+    @abc.abstractmethod
+    def image_destroy(self, context, image_id):
+        """Delete an image row."""
+
     # Volume types --------------------------------------------------------
     # A private type (``is_public`` false) is seen and used only by admins
     # and the projects on its access list; to anyone else it does not
@@ -317,6 +325,10 @@ class API(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def quota_set(self, context, project_id, resource, limit):
         """Set (create or replace) one limit."""
+
+    @abc.abstractmethod
+    def quota_destroy_all(self, context, project_id):
+        """Forget every limit set for the project: defaults apply again."""
 
     @abc.abstractmethod
     def quota_usage_get_all(self, context, project_id):

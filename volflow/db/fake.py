@@ -176,6 +176,24 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
         return [i for i in self._images.values()
                 if i['is_public'] or _visible(context, i)]
 
+    def _image(self, context, image_id):
+        image = self._images.get(image_id)
+        if image is None or not (image['is_public'] or
+                                 _visible(context, image)):
+            raise exception.ImageNotFound(image_id=image_id)
+        return image
+
+    @_locked
+    def image_update(self, context, image_id, values):
+        image = self._image(context, image_id)
+        image.update(copy.deepcopy(values))
+        return image
+
+    @_locked
+    def image_destroy(self, context, image_id):
+        self._image(context, image_id)
+        del self._images[image_id]
+
     # Quotas --------------------------------------------------------------
     @_locked
     def quota_get_all(self, context, project_id):
@@ -185,6 +203,11 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
     @_locked
     def quota_set(self, context, project_id, resource, limit):
         self._quotas[(project_id, resource)] = limit
+
+    @_locked
+    def quota_destroy_all(self, context, project_id):
+        for key in [key for key in self._quotas if key[0] == project_id]:
+            del self._quotas[key]
 
     @_locked
     def quota_usage_get_all(self, context, project_id):

@@ -322,7 +322,33 @@ def test_seed_default_type_idempotently(db):
                      'encryption': None, 'extra_specs': {}}
 
 
+def test_image_update_and_destroy(db):
+    image = db.image_create(CTX_A, {'name': 'a', 'project_id': 'pa',
+                                    'status': 'queued'})
+    updated = db.image_update(CTX_A, image['id'], {
+        'status': 'active', 'size': 3, 'properties': {'checksum': 'x'}})
+    assert (updated['status'], updated['size'], updated['properties']) == (
+        'active', 3, {'checksum': 'x'})
+    assert db.image_get(CTX_A, image['id']) == updated
+    with pytest.raises(exception.ImageNotFound):
+        db.image_update(CTX_B, image['id'], {'name': 'b'})
+    with pytest.raises(exception.ImageNotFound):
+        db.image_destroy(CTX_B, image['id'])
+    db.image_destroy(CTX_A, image['id'])
+    with pytest.raises(exception.ImageNotFound):
+        db.image_get(ADMIN, image['id'])
+
+
 # Quotas ------------------------------------------------------------------
+def test_quota_destroy_all_forgets_one_projects_limits(db):
+    db.quota_set(ADMIN, 'pa', 'volumes', 5)
+    db.quota_set(ADMIN, 'pa', 'backups', 2)
+    db.quota_set(ADMIN, 'pb', 'volumes', 1)
+    db.quota_destroy_all(ADMIN, 'pa')
+    assert db.quota_get_all(ADMIN, 'pa') == {}
+    assert db.quota_get_all(ADMIN, 'pb') == {'volumes': 1}
+
+
 def test_quota_set_and_get(db):
     assert db.quota_get_all(ADMIN, 'pa') == {}
     db.quota_set(ADMIN, 'pa', 'volumes', 5)

@@ -310,6 +310,24 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
             return [i.to_dict() for i in session.scalars(
                 self._images(context).order_by(models.Image.seq))]
 
+    def _image(self, session, context, image_id):
+        image = session.scalar(self._images(context).where(
+            models.Image.id == image_id))
+        if image is None:
+            raise exception.ImageNotFound(image_id=image_id)
+        return image
+
+    def image_update(self, context, image_id, values):
+        with self._transaction(write=True) as session:
+            image = self._image(session, context, image_id)
+            image.update_from(copy.deepcopy(values))
+            session.flush()
+            return image.to_dict()
+
+    def image_destroy(self, context, image_id):
+        with self._transaction(write=True) as session:
+            session.delete(self._image(session, context, image_id))
+
     # Quotas --------------------------------------------------------------
     def quota_get_all(self, context, project_id):
         stmt = sa.select(models.Quota).where(
@@ -327,6 +345,12 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
             session.execute(sa.update(models.Quota).where(
                 models.Quota.project_id == project_id,
                 models.Quota.resource == resource).values(hard_limit=limit))
+
+    @_engine.retry_on_deadlock
+    def quota_destroy_all(self, context, project_id):
+        with self._transaction(write=True) as session:
+            session.execute(sa.delete(models.Quota).where(
+                models.Quota.project_id == project_id))
 
     def quota_usage_get_all(self, context, project_id):
         stmt = sa.select(models.QuotaUsage).where(

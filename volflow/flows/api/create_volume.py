@@ -167,7 +167,7 @@ class QuotaReserveTask(flow_utils.VolflowTask):
 
     def execute(self, context, size, volume_type, optional_args,
                 volume_uuid=None):
-        self.quota.check_volume_size(size)
+        self.quota.check_volume_size(size, context, context.project_id)
         deltas = quota.type_resources(volume_type['name'], volumes=1,
                                       gigabytes=size)
         return {'reservations': self.quota.reserve(
