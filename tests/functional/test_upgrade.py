@@ -15,14 +15,12 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from tests import conftest as root_conftest
-from tests.fixtures import mariadb
-from tests.fixtures import postgres
+from tests.fixtures import databases
 from tests.functional import conftest
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import migration
@@ -51,18 +49,10 @@ def old_code(tmp_path_factory):
     return str(directory)
 
 
-@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
-def database_url(request, tmp_path):
-    """A new, empty database of each kind (None: the embedded default)."""
-    if request.param == 'sqlite':
-        yield f'sqlite:///{tmp_path}/configured.sqlite'
-        return
-    server, module = {'postgresql': ('postgres_url', postgres),
-                      'mysql': ('mariadb_url', mariadb)}[request.param]
-    server_url = request.getfixturevalue(server)
-    name = f'up_{uuid.uuid4().hex[:12]}'
-    yield module.create_database(server_url, name)
-    module.drop_database(server_url, name)
+@pytest.fixture(params=databases.params())
+def database_url(request):
+    """A new, empty database of each kind."""
+    return databases.fresh_url(request, request.param, prefix='up')
 
 
 #: Runs :data:`OLD`'s command lines, then reserves, in one process:

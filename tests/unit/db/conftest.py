@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from tests.fixtures import databases
 from tests.fixtures import mariadb
 from tests.fixtures import postgres
 from volflow import context
@@ -64,15 +65,7 @@ def sql_db(request, tmp_path):
     yield from _fresh(request, tmp_path)
 
 
-@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
-def sql_url(request, tmp_path):
+@pytest.fixture(params=databases.params())
+def sql_url(request):
     """The URL of a new, empty SQL database of each kind."""
-    if request.param == 'sqlite':
-        yield f'sqlite:///{tmp_path}/empty.sqlite'
-        return
-    server, module = {'postgresql': ('postgres_url', postgres),
-                      'mysql': ('mariadb_url', mariadb)}[request.param]
-    server_url = request.getfixturevalue(server)
-    name = f'db_{uuid.uuid4().hex[:12]}'
-    yield module.create_database(server_url, name)
-    module.drop_database(server_url, name)
+    return databases.fresh_url(request, request.param)
