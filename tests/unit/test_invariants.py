@@ -10,11 +10,10 @@ import importlib.util
 
 import pytest
 
+from tests.fixtures import databases
 from tests import invariants
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
-from volflow import db
-from volflow.db import fake as fake_db
 
 _HAS_SQL = importlib.util.find_spec('volflow.db.sqlalchemy.api') is not None
 
@@ -30,14 +29,7 @@ def conf(tmp_path):
 @pytest.fixture(params=['memory', pytest.param('sqlite', marks=(
     pytest.mark.skipif(not _HAS_SQL, reason='no SQL implementation yet')))])
 def db_api(request, conf, tmp_path):
-    if request.param == 'memory':
-        db_api = fake_db.FakeAPI()
-        db_api.seed()
-        yield db_api
-        return
-    db_api = db.get_api('sqlite:///' + str(tmp_path / 'x.sqlite'))
-    yield db_api
-    db_api.dispose()
+    yield from databases.memory_or_sqlite(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -17,44 +17,37 @@ UPDATED = '2020-04-01T00:00:00Z'
 UPDATED_V2 = '2017-02-25T12:00:00Z'
 
 
-def version_v3(req):
-    """The one version volflow serves, with its microversion range."""
+def _version(req, major, status, updated, version='', min_version=''):
+    """The description of API ``v<major>`` served at ``/v<major>/``."""
     return {
-        'id': 'v3.0',
-        'status': 'CURRENT',
-        'version': microversion.text(microversion.MAX_VERSION),
-        'min_version': microversion.text(microversion.MIN_VERSION),
-        'updated': UPDATED,
+        'id': f'v{major}.0',
+        'status': status,
+        'version': version,
+        'min_version': min_version,
+        'updated': updated,
         'links': [
             {'rel': 'describedby', 'type': 'text/html',
              'href': 'https://docs.openstack.org/'},
-            {'rel': 'self', 'href': f'{req.application_url}/v3/'},
+            {'rel': 'self', 'href': f'{req.application_url}/v{major}/'},
         ],
         'media-types': [
             {'base': 'application/json',
-             'type': 'application/vnd.openstack.volume+json;version=3'},
+             'type': f'application/vnd.openstack.volume+json;'
+                     f'version={major}'},
         ],
     }
+
+
+def version_v3(req):
+    """The one version volflow serves, with its microversion range."""
+    return _version(req, 3, 'CURRENT', UPDATED,
+                    version=microversion.text(microversion.MAX_VERSION),
+                    min_version=microversion.text(microversion.MIN_VERSION))
 
 
 def version_v2(req):
     """The deprecated v2 API: v3.0's behaviour, no microversions."""
-    return {
-        'id': 'v2.0',
-        'status': 'DEPRECATED',
-        'version': '',
-        'min_version': '',
-        'updated': UPDATED_V2,
-        'links': [
-            {'rel': 'describedby', 'type': 'text/html',
-             'href': 'https://docs.openstack.org/'},
-            {'rel': 'self', 'href': f'{req.application_url}/v2/'},
-        ],
-        'media-types': [
-            {'base': 'application/json',
-             'type': 'application/vnd.openstack.volume+json;version=2'},
-        ],
-    }
+    return _version(req, 2, 'DEPRECATED', UPDATED_V2)
 
 
 def is_versions_path(path):

@@ -6,6 +6,7 @@ are single driver calls, each followed by the database and quota changes
 it makes true, or by none of them when the driver failed.
 """
 
+import contextlib
 import functools
 
 from oslo_config import cfg
@@ -20,6 +21,22 @@ from volflow import quota
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _error_deleting(update, ctxt, id):
+    """On a driver failure: the row ``error_deleting``, with the reason.
+
+    ``update`` is the db API's update of the row (volume or snapshot);
+    the failure is raised again.
+    """
+    try:
+        yield
+    except Exception as exc:
+        update(ctxt.elevated(), id,
+               {'status': 'error_deleting',
+                'reason': f'Deleting failed: {common.one_line(exc)}'})
+        raise
 
 
 class VolumeManager:
@@ -98,14 +115,8 @@ class VolumeManager:
         reason, quota still counted: the data may still be there.
         """
         with coordination.synchronized(f"{volume['id']}-delete_volume"):
-            try:
+            with _error_deleting(self.db.volume_update, ctxt, volume['id']):
                 self.driver.delete_volume(volume)
-            except Exception as exc:
-                self.db.volume_update(
-                    ctxt.elevated(), volume['id'],
-                    {'status': 'error_deleting',
-                     'reason': f'Deleting failed: {common.one_line(exc)}'})
-                raise
             quota.finish_delete(self.db, self.quota, ctxt, volume)
         LOG.info('Volume %(id)s deleted from backend %(backend)s.',
                  {'id': volume['id'], 'backend': self.backend_name})
@@ -126,14 +137,9 @@ class VolumeManager:
         still counted.
         """
         with coordination.synchronized(f"{volume['id']}-delete_volume"):
-            try:
+            with _error_deleting(self.db.snapshot_update, ctxt,
+                                 snapshot['id']):
                 self.driver.delete_snapshot(snapshot)
-            except Exception as exc:
-                self.db.snapshot_update(
-                    ctxt.elevated(), snapshot['id'],
-                    {'status': 'error_deleting',
-                     'reason': f'Deleting failed: {common.one_line(exc)}'})
-                raise
             quota.finish_snapshot_delete(self.db, self.quota, ctxt,
                                          snapshot, self.conf)
         LOG.info('Snapshot %(snap)s deleted from backend %(backend)s.',

@@ -11,10 +11,9 @@ import os
 
 import pytest
 
+from tests.fixtures import databases
 from tests import invariants
 from volflow import context as volflow_context
-from volflow import db
-from volflow.db import fake as fake_db
 from volflow import exception
 from volflow import quota
 from volflow.volume import api as volume_api
@@ -59,14 +58,7 @@ def _backend(tmp_path):
 
 @pytest.fixture(params=['memory', 'sqlite'])
 def db_api(request, conf, tmp_path):
-    if request.param == 'memory':
-        db_api = fake_db.FakeAPI()
-        db_api.seed()
-        yield db_api
-        return
-    db_api = db.get_api('sqlite:///' + str(tmp_path / 'x.sqlite'))
-    yield db_api
-    db_api.dispose()
+    yield from databases.memory_or_sqlite(request.param, tmp_path)
 
 
 @pytest.fixture(params=['fake', 'file'])

@@ -15,23 +15,42 @@ from volflow.api import router
 from volflow.api.v3 import _change_schemas
 
 
-class VolumeActionController:
+class _ActionController:
+    """The dispatch of one resource's actions.
+
+    A subclass names how to find the resource (``_get``), the schemas of
+    its actions (``_SCHEMAS``) and ``_ACTIONS``: ``{name: (policy rule,
+    handler)}``, each handler returning the response.
+    """
+
+    _SCHEMAS = {}
+    _ACTIONS = {}
 
     def __init__(self, volume_api, policy, conf):
         self.api = volume_api
         self.policy = policy
         self.conf = conf
 
+    def _get(self, ctx, id):
+        raise NotImplementedError
+
     def action(self, req, ctx, id, body):
-        # The volume first: an action on a volume that does not exist is
+        # The resource first: an action on one that does not exist is
         # 404, whatever the action (as Cinder answers os-detach).
-        volume = self.api.get(ctx, id)
-        name, value = _change_schemas.action_of(
-            body, _change_schemas.VOLUME_ACTIONS)
+        found = self._get(ctx, id)
+        name, value = _change_schemas.action_of(body, self._SCHEMAS)
         rule, handler = self._ACTIONS[name]
         self.policy.authorize(ctx, rule,
-                              {'project_id': volume['project_id']})
+                              {'project_id': found['project_id']})
         return handler(self, ctx, id, value)
+
+
+class VolumeActionController(_ActionController):
+
+    _SCHEMAS = _change_schemas.VOLUME_ACTIONS
+
+    def _get(self, ctx, id):
+        return self.api.get(ctx, id)
 
     def _extend(self, ctx, id, value):
         self.api.extend(ctx, id, int(value['new_size']))
@@ -109,32 +128,25 @@ class VolumeActionController:
     }
 
 
-class SnapshotActionController:
+class SnapshotActionController(_ActionController):
 
-    def __init__(self, volume_api, policy, conf):
-        self.api = volume_api
-        self.policy = policy
-        self.conf = conf
+    _SCHEMAS = _change_schemas.SNAPSHOT_ACTIONS
 
-    def action(self, req, ctx, id, body):
-        snapshot = self.api.get_snapshot(ctx, id)
-        name, value = _change_schemas.action_of(
-            body, _change_schemas.SNAPSHOT_ACTIONS)
-        rule, handler = self._ACTIONS[name]
-        self.policy.authorize(ctx, rule,
-                              {'project_id': snapshot['project_id']})
-        handler(self, ctx, id, value)
-        return router.Response(status=202)
+    def _get(self, ctx, id):
+        return self.api.get_snapshot(ctx, id)
 
     def _reset_status(self, ctx, id, value):
         self.api.reset_snapshot_status(ctx, id, value['status'])
+        return router.Response(status=202)
 
     def _update_status(self, ctx, id, value):
         self.api.update_snapshot_status(ctx, id, value['status'],
                                         value.get('progress'))
+        return router.Response(status=202)
 
     def _force_delete(self, ctx, id, value):
         self.api.delete_snapshot(ctx, id, force=True)
+        return router.Response(status=202)
 
     _ACTIONS = {
         'os-reset_status': (
