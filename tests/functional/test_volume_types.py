@@ -7,9 +7,6 @@
 """
 
 import json
-import os
-
-import pytest
 
 from tests.functional import conftest as functional
 from tests.functional import test_api_clients as clients
@@ -23,20 +20,9 @@ def _admin(server, env, *args):
     return clients._run(argv, env)
 
 
-@pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    api = clients.ApiServer(tmp_path_factory.mktemp('api'))
-    yield api
-    assert api.stop() == 0, api.logged()
-    assert 'Traceback' not in api.logged()
-
-
-@pytest.fixture(scope='module')
-def client_env(server):
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith('OS_')}
-    env['HOME'] = server.cli.root
-    return env
+# The API server of this module, and the clients' environment for it.
+server = clients.server
+client_env = clients.client_env
 
 
 def test_openstack_type_create_with_properties_and_delete(server,
