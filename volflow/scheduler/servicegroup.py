@@ -17,7 +17,13 @@ reports one record per backend it creates volumes on
 for, every configured backend). The scheduler of a multi-process
 deployment places volumes only on alive backends
 (:func:`backends_down`); in one process every backend is served by the
-process itself, and nothing is reported or read.
+process itself, and its scheduler reads no record. ``volflow api`` in one
+process still reports what it runs (:func:`in_process_records`) so that
+``os-services`` lists it; the one-shot command line reports nothing.
+
+The binaries are Cinder's names, ``cinder-scheduler`` and
+``cinder-volume``, which clients and Tempest look for; a conductor is
+``volflow-conductor``.
 """
 
 import socket
