@@ -19,7 +19,8 @@ absolute milliseconds are printed alongside for the record.
     empty one;
 (e) the API flow alone on the embedded SQLite database (real quota rows,
     a real volume row) against 5 no-op tasks in one linear flow, and the
-    same on PostgreSQL when its server can be started here;
+    same on PostgreSQL and on MariaDB when their servers can be started
+    here (the tests' throwaway servers);
 (f) a full create on SQLite with persistence against one without,
     alternating.
 """
@@ -40,7 +41,8 @@ import _raw  # noqa: E402  (benchmarks/ is sys.path[0] when run)
 import _setup  # noqa: E402
 
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))  # the checkout, for the tests' PostgreSQL fixture
+    __file__))))  # the checkout, for the tests' server fixtures
+from tests.fixtures import mariadb  # noqa: E402,H306
 from tests.fixtures import postgres  # noqa: E402,H306
 
 
@@ -189,11 +191,11 @@ def bench_persistence(repeat):
             '<= 1.15')
 
 
-def _postgres():
-    """A throwaway PostgreSQL server (tests' fixture), or None."""
+def _server(module):
+    """A throwaway server of the tests' fixture ``module``, or None."""
     try:
-        return postgres.Server().start()
-    except postgres.Unavailable:
+        return module.Server().start()
+    except module.Unavailable:
         return None
 
 
@@ -207,6 +209,8 @@ def main():
                         help='creates for (b)')
     parser.add_argument('--no-postgres', action='store_true',
                         help='skip (e) on PostgreSQL')
+    parser.add_argument('--no-mariadb', action='store_true',
+                        help='skip (e) on MariaDB')
     parser.add_argument('--no-persistence', action='store_true',
                         help='run with [taskflow] persistence_enabled off')
     parser.add_argument('--only', metavar='LETTERS', default='abcdef',
@@ -228,14 +232,16 @@ def main():
         rows.append(bench_big_db(args.repeat, args.volumes))
     if 'e' in args.only:
         rows.append(bench_api_flow(args.repeat))
-    postgres_wanted = 'e' in args.only and not args.no_postgres
-    server = _postgres() if postgres_wanted else None
-    if server is not None:
-        try:
-            rows.append(bench_api_flow(args.repeat, server.url,
-                                       'PostgreSQL'))
-        finally:
-            server.stop()
+    for module, label, skipped in ((postgres, 'PostgreSQL', args.no_postgres),
+                                   (mariadb, 'MariaDB', args.no_mariadb)):
+        server = None
+        if 'e' in args.only and not skipped:
+            server = _server(module)
+        if server is not None:
+            try:
+                rows.append(bench_api_flow(args.repeat, server.url, label))
+            finally:
+                server.stop()
     if 'f' in args.only and not args.no_persistence:
         rows.append(bench_persistence(args.repeat))
 

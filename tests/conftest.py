@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from tests.fixtures import mariadb
 from tests.fixtures import postgres
 from tests.fixtures import rabbitmq
 from tests.fixtures import redis as redis_fixture
@@ -59,6 +60,17 @@ def postgres_url():
     ``tests.fixtures.postgres.create_database(postgres_url, name)``.
     """
     with running(postgres, 'PostgreSQL') as server:
+        yield server.url
+
+
+@pytest.fixture(scope='session')
+def mariadb_url():
+    """URL of a database on a throwaway MariaDB server (one a session).
+
+    Tests that need a database of their own create it with
+    ``tests.fixtures.mariadb.create_database(mariadb_url, name)``.
+    """
+    with running(mariadb, 'MariaDB') as server:
         yield server.url
 
 

@@ -119,7 +119,8 @@ class MissingDependency(VolflowException):
     expected = True
 
     #: Packages volflow's extras (setup.cfg) install.
-    EXTRAS = {'psycopg2': 'postgresql', 'redis': 'jobboard'}
+    EXTRAS = {'psycopg2': 'postgresql', 'pymysql': 'mysql',
+              'redis': 'jobboard'}
 
     @classmethod
     def of(cls, what, error):

@@ -45,13 +45,17 @@ class Result:
 class Cli:
     """The command line acting on one state directory."""
 
-    def __init__(self, root, extra_config=''):
+    def __init__(self, root, extra_config='', connection=None):
         self.root = str(root)
         self.state_path = os.path.join(self.root, 'state')
         self.config_file = os.path.join(self.root, 'cli.conf')
+        self.connection = connection or (
+            f'sqlite:///{self.state_path}/volflow.sqlite')
         with open(self.config_file, 'w') as config:
             config.write(f'[DEFAULT]\nstate_path = {self.state_path}\n'
                          f'{extra_config}')
+            if connection:
+                config.write(f'[database]\nconnection = {connection}\n')
         self._db = None
         self.env = {key: value for key, value in os.environ.items()
                     if not key.startswith(('OS_', 'VOLFLOW_'))}
@@ -94,8 +98,7 @@ class Cli:
     def db(self):
         """The state's database, opened in this process (after a run)."""
         if self._db is None:
-            self._db = sql_api.SQLAPI(
-                f'sqlite:///{self.state_path}/volflow.sqlite')
+            self._db = sql_api.SQLAPI(self.connection)
         return self._db
 
     def close(self):

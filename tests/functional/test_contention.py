@@ -3,10 +3,10 @@
 The race is run through :class:`volflow.volume.api.API`, where the quota
 is taken (the API flow), in every way volflow can be deployed:
 
-* threads of one process, on the in-memory database, a SQLite file and
-  PostgreSQL;
-* two OS processes of 100 creates each, on one SQLite file and on one
-  PostgreSQL database (``_contention_worker.py``);
+* threads of one process, on the in-memory database, a SQLite file,
+  PostgreSQL and MariaDB;
+* two OS processes of 100 creates each, on one SQLite file, one
+  PostgreSQL and one MariaDB database (``_contention_worker.py``);
 * the whole in-process pipeline (scheduler and manager flows, fake
   driver), to show that once the creates have finished the committed
   usage is the number of live volumes.
@@ -26,7 +26,7 @@ import uuid
 
 import pytest
 
-from tests.fixtures import postgres
+from tests.fixtures import databases
 from tests.functional import _contention_worker as worker
 from tests import invariants
 from volflow import conf as volflow_conf
@@ -48,7 +48,7 @@ REFUSAL = (f"VolumeLimitExceeded: Maximum number of volumes allowed "
 PROCESS_TIMEOUT = 300
 WAIT_TIMEOUT = 60
 
-_POSTGRES = pytest.param('postgresql', marks=pytest.mark.postgres)
+_SERVERS = databases.params('postgresql', 'mysql')
 
 
 @pytest.fixture
@@ -72,10 +72,7 @@ def _fresh_url(request, kind):
         return f'memory://contention-{uuid.uuid4().hex}'
     if kind == 'sqlite':
         return f'sqlite:///{tmp_path}/contention.sqlite'
-    server_url = request.getfixturevalue('postgres_url')
-    name = f'race_{uuid.uuid4().hex[:12]}'
-    request.addfinalizer(lambda: postgres.drop_database(server_url, name))
-    return postgres.create_database(server_url, name)
+    return databases.fresh_url(request, kind, 'race')
 
 
 def _set_quota(db_api, conf):
@@ -104,7 +101,7 @@ def _assert_exactly_the_quota(db_api, outcomes, status='available'):
     invariants.assert_invariants(db_api, [PROJECT])
 
 
-@pytest.mark.parametrize('kind', ['memory', 'sqlite', _POSTGRES])
+@pytest.mark.parametrize('kind', ['memory', 'sqlite', *_SERVERS])
 def test_threads_commit_exactly_the_quota(request, conf, tmp_path, kind):
     db_api = db.get_api(_fresh_url(request, kind))
     _set_quota(db_api, conf)
@@ -131,7 +128,7 @@ def _stop(process):
     process.wait()
 
 
-@pytest.mark.parametrize('kind', ['sqlite', _POSTGRES])
+@pytest.mark.parametrize('kind', ['sqlite', *_SERVERS])
 def test_processes_commit_exactly_the_quota(request, conf, tmp_path, kind):
     url = _fresh_url(request, kind)
     db_api = db.get_api(url)

@@ -4,10 +4,11 @@ For every task of the API, scheduler and manager flows, and each way it
 can go wrong - it raises; its process is killed (SIGKILL) when the task
 starts; its process is killed right after the task did its work, before
 taskflow recorded it; it raises and the process is killed as the revert
-begins - one create runs in a subprocess
-(forked by ``_crash_harness.py``) on a SQLite state directory with the
-file backend, acting for a project of its own. Then ``volflow resume`` runs
-once, as a subprocess of the command line, over them all, and:
+begins - one create runs in a subprocess (forked by
+``_crash_harness.py``) on a state directory with the file backend, acting
+for a project of its own, on the embedded default's SQLite file, a
+PostgreSQL or a MariaDB database. Then ``volflow resume`` runs once, as a
+subprocess of the command line, over them all, and:
 
 * the invariants hold: usage equals what the volumes add up to, no
   reservation is outstanding, no volume is ``creating``;
@@ -33,7 +34,9 @@ import sys
 
 import pytest
 
+from tests.fixtures import databases
 from tests.functional import _crash_harness
+from tests.functional import conftest
 from tests import invariants
 from volflow import context as volflow_context
 
@@ -85,9 +88,16 @@ class Matrix:
         return self.cli.volumes(_project(task, mode))
 
 
-@pytest.fixture(scope='module')
-def matrix(cli):
-    return Matrix(cli)
+@pytest.fixture(scope='module', params=databases.params())
+def matrix(request, tmp_path_factory):
+    """The matrix on the embedded default's SQLite file, or a server's."""
+    connection = None
+    if request.param != 'sqlite':
+        connection = databases.fresh_url(request, request.param, 'crash')
+    cli = conftest.Cli(tmp_path_factory.mktemp('crash'),
+                       connection=connection)
+    yield Matrix(cli)
+    cli.close()
 
 
 def test_every_task_of_the_three_flows_is_in_the_matrix():

@@ -1,7 +1,8 @@
 """A driver that is not installed: one line naming the extra to install.
 
-``pip install .`` installs neither PostgreSQL's nor Redis's client
-library; ``volflow[postgresql]`` and ``volflow[jobboard]`` do. A command
+``pip install .`` installs neither PostgreSQL's, MySQL's nor Redis's
+client library; ``volflow[postgresql]``, ``volflow[mysql]`` and
+``volflow[jobboard]`` do. A command
 configured for one of them, without it, says so in one line and exits 1,
 with no traceback and no password. The library is made missing for the
 command's process only: a directory early on its ``PYTHONPATH`` holds a
@@ -41,6 +42,21 @@ def test_postgresql_without_psycopg2(tmp_path, command, config):
         "'postgresql+psycopg2://volflow:***@127.0.0.1:9/volflow' needs the "
         "Python package 'psycopg2', which is not installed: "
         "pip install 'volflow[postgresql]'"], result
+    assert SECRET not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize('command', [['create', '--size', '1'], ['list']])
+def test_mysql_without_pymysql(tmp_path, command):
+    cli = conftest.Cli(tmp_path, extra_config=(
+        f'[database]\nconnection = mysql+pymysql://volflow:{SECRET}@'
+        f'127.0.0.1:9/volflow\n'))
+    result = cli.run(*command, env=_without(tmp_path, 'pymysql'))
+    assert result.rc == 1, result
+    assert result.err_lines == [
+        "volflow: error: [database] connection "
+        "'mysql+pymysql://volflow:***@127.0.0.1:9/volflow' needs the "
+        "Python package 'pymysql', which is not installed: "
+        "pip install 'volflow[mysql]'"], result
     assert SECRET not in result.stderr + result.stdout
 
 

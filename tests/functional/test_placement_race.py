@@ -1,8 +1,8 @@
 """Schedulers and conductors apart race for the last free gigabytes.
 
 100 creates of 1 GB for two backends of 30 GB each, placed at once by
-processes that share nothing but the database (PostgreSQL) and their
-transport:
+processes that share nothing but the database (a SQLite file, PostgreSQL
+or MariaDB) and their transport:
 
 * two ``volflow scheduler`` services over RabbitMQ, with the volume
   services of both backends;
@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 
-from tests.fixtures import postgres
+from tests.fixtures import databases
 from tests.functional import _processes
 from tests import invariants
 from volflow import context as volflow_context
@@ -51,11 +51,10 @@ total_capacity_gb = {capacity}
 """
 
 
-@pytest.fixture
-def database(postgres_url):
-    name = f'race_{uuid.uuid4().hex[:8]}'
-    yield postgres.create_database(postgres_url, name)
-    postgres.drop_database(postgres_url, name)
+@pytest.fixture(params=databases.params())
+def database(request):
+    """The database every process shares: SQLite, PostgreSQL, MariaDB."""
+    return databases.fresh_url(request, request.param, 'race')
 
 
 def _race_and_check(processes, project):
@@ -84,7 +83,6 @@ def _race_and_check(processes, project):
 
 
 @pytest.mark.rabbitmq
-@pytest.mark.postgres
 @pytest.mark.parametrize('run', RUNS)
 def test_two_schedulers_over_rabbitmq(rabbitmq_url, database, tmp_path,
                                       project, run):
@@ -113,7 +111,6 @@ def test_two_schedulers_over_rabbitmq(rabbitmq_url, database, tmp_path,
 
 
 @pytest.mark.redis
-@pytest.mark.postgres
 @pytest.mark.parametrize('run', RUNS)
 def test_four_conductors_on_the_jobboard(redis_server, database, tmp_path,
                                          project, run):

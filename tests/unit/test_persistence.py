@@ -24,7 +24,7 @@ from taskflow import retry
 from taskflow import task
 from taskflow.types import failure
 
-from tests.fixtures import postgres
+from tests.fixtures import databases
 from tests import invariants
 from volflow import conf as volflow_conf
 from volflow.conf import backend as backend_conf
@@ -60,15 +60,13 @@ def _forget():
     _impl_test.reset()
 
 
-@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
+@pytest.fixture(params=['memory', 'sqlite', *databases.params(
+    'postgresql', 'mysql')])
 def world(request, conf_override, tmp_path):
     conf_override('persistence_connection', None, group='taskflow')
     conf_override('jobboard_enabled', False, group='taskflow')
-    server = name = None
-    if request.param == 'postgresql':
-        server = request.getfixturevalue('postgres_url')
-        name = f'persist_{uuid.uuid4().hex[:12]}'
-        connection = postgres.create_database(server, name)
+    if request.param in ('postgresql', 'mysql'):
+        connection = databases.fresh_url(request, request.param, 'persist')
     elif request.param == 'sqlite':
         connection = f"sqlite:///{tmp_path / 'volflow.sqlite'}"
     else:
@@ -79,8 +77,6 @@ def world(request, conf_override, tmp_path):
     _forget()
     yield World(volflow_conf.CONF)
     _forget()
-    if server is not None:
-        postgres.drop_database(server, name)
 
 
 class World:

@@ -3,6 +3,7 @@
 import os
 
 from oslo_config import cfg
+from oslo_db import options as oslo_db_options
 
 
 def _default_state_path():
@@ -80,21 +81,21 @@ database_group = cfg.OptGroup('database', title='Database options',
                               help='Where volflow keeps volumes, quotas and '
                                    'flow progress.')
 
-database_opts = [
-    cfg.StrOpt('connection',
-               secret=True,
-               help='SQLAlchemy URL of the database, for example '
-                    'postgresql+psycopg2://user:password@host/volflow. '
-                    'When unset, sqlite:///$state_path/volflow.sqlite is '
-                    'used; "memory://" selects the in-memory fake.'),
-]
+#: oslo.db's ``[database]`` options, every OpenStack service's:
+#: ``connection`` (a SQLAlchemy URL; unset: the SQLite file
+#: ``$state_path/volflow.sqlite``; ``memory://``: the in-memory fake),
+#: ``max_pool_size``, ``max_overflow``, ``pool_timeout``,
+#: ``connection_recycle_time``, ``mysql_sql_mode``, ``max_retries`` and
+#: ``retry_interval`` (connecting at start), ... The sample configuration
+#: lists them under the ``oslo.db`` namespace.
+database_opts = oslo_db_options.database_opts
 
 
 def register_opts(conf):
     conf.register_opts(core_opts)
     conf.register_group(database_group)
-    conf.register_opts(database_opts, group=database_group)
+    oslo_db_options.set_defaults(conf)
 
 
 def list_opts():
-    return [(None, core_opts), (database_group, database_opts)]
+    return [(None, core_opts)]

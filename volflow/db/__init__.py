@@ -25,10 +25,12 @@ def default_connection(conf):
     return f"sqlite:///{conf.state_path}/volflow.sqlite"
 
 
-def _sql_api(connection, upgrade_older):
+def _sql_api(connection, upgrade_older, conf):
     # SQLAlchemy is loaded by the processes that use it only (see above).
+    from volflow.db.sqlalchemy import _engine
     from volflow.db.sqlalchemy import api as sql_api
-    return sql_api.SQLAPI(connection, upgrade_older=upgrade_older)
+    return sql_api.SQLAPI(connection, upgrade_older=upgrade_older,
+                          **_engine.engine_options(conf))
 
 
 def get_api(connection=None, conf=None):
@@ -54,7 +56,7 @@ def get_api(connection=None, conf=None):
             if connection.startswith('memory://'):
                 api = fake.FakeAPI()
             else:
-                api = _sql_api(connection, upgrade_older)
+                api = _sql_api(connection, upgrade_older, conf)
             api.seed()
             _APIS[connection] = api
         return api

@@ -240,11 +240,14 @@ def _sql_backend(engine, conf):
     url = conf.taskflow.persistence_connection or db_url
     if db_url is None or _sql.in_memory(db_url) or _sql.in_memory(url):
         return MemoryBackend()
+    from volflow.db.sqlalchemy import _engine
+    options = _engine.engine_options(conf)
     if url == db_url:
-        return _sql.SQLAlchemyBackend(url)
+        return _sql.SQLAlchemyBackend(url, **options)
     backend = _URL_BACKENDS.get(url)
     if backend is None:
-        backend = _URL_BACKENDS.setdefault(url, _sql.SQLAlchemyBackend(url))
+        backend = _URL_BACKENDS.setdefault(
+            url, _sql.SQLAlchemyBackend(url, **options))
     return backend
 
 

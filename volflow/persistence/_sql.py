@@ -331,13 +331,15 @@ class SQLAlchemyBackend(base.Backend):
     """A taskflow SQLAlchemy backend with one cached, upgraded connection.
 
     :param connection: a SQLAlchemy URL.
+    :param engine_kwargs: passed to ``create_engine`` (the pool's sizes).
     """
 
-    def __init__(self, connection):
+    def __init__(self, connection, **engine_kwargs):
         # No ping per checkout (a round trip before every one of the
         # ~40 writes of a create): a dropped connection fails its
         # statement instead, and taskflow's storage retries it.
-        engine = _engine.create_engine(connection, pool_pre_ping=False)
+        engine = _engine.create_engine(connection, pool_pre_ping=False,
+                                       **engine_kwargs)
         if engine.dialect.name == 'sqlite':
             sa.event.listen(engine, 'connect', _sqlite_foreign_keys)
             engine = engine.execution_options(

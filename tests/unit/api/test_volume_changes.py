@@ -1,18 +1,20 @@
 """Volumes and snapshots over HTTP: Cinder's bodies, codes and changes.
 
 Every body is checked against Tempest's schema for the microversion that
-served it (:mod:`tests.unit.api._tempest`).
+served it (:mod:`tests.unit.api.schema`).
 """
+
+import uuid
 
 import pytest
 
 from tests import fuzz_world as world
 from tests import invariants
-from tests.unit.api import _tempest
 from tests.unit.api import conftest as api_fixtures
+from tests.unit.api import schema
 
 fault = api_fixtures.fault
-conforms = _tempest.conforms
+conforms = schema.conforms
 V3 = '/v3/p1'
 OWN = world.VOLUMES['own']
 OWN_ERROR = world.VOLUMES['own_error']
@@ -365,3 +367,14 @@ def test_volume_image_metadata_actions(client):
     missing = client.post(action, {'os-unset_image_metadata': {
         'key': 'ramdisk_id'}})
     assert missing.status_code == 404
+
+
+def test_an_action_on_a_volume_that_does_not_exist_is_not_found(client):
+    # Even an action volflow does not serve: the volume is looked up first,
+    # as Cinder answers os-detach on a missing volume.
+    for action in ({'os-detach': {}}, {'os-extend': {'new_size': 2}}):
+        response = client.post(f'{V3}/volumes/{uuid.uuid4()}/action', action)
+        assert response.status_code == 404, action
+    response = client.post(f'{V3}/snapshots/{uuid.uuid4()}/action',
+                           {'os-nothing': {}})
+    assert response.status_code == 404

@@ -14,7 +14,7 @@ from oslo_utils import timeutils
 import pytest
 import sqlalchemy as sa
 
-from tests.fixtures import postgres
+from tests.fixtures import databases
 from volflow import conf as volflow_conf
 from volflow import context
 from volflow import db as volflow_db
@@ -505,16 +505,12 @@ def test_records_are_copies(db):
 
 
 # SQL only ----------------------------------------------------------------
-@pytest.fixture(params=['sqlite', 'postgresql'])
+@pytest.fixture(params=databases.params())
 def sql_url(request, tmp_path):
     """A fresh, empty SQL database URL (no SQLAPI holds it yet)."""
     if request.param == 'sqlite':
-        yield f'sqlite:///{tmp_path}/state/volflow.sqlite'
-        return
-    server_url = request.getfixturevalue('postgres_url')
-    name = f'api_{uuid.uuid4().hex[:12]}'
-    yield postgres.create_database(server_url, name)
-    postgres.drop_database(server_url, name)
+        return f'sqlite:///{tmp_path}/state/volflow.sqlite'
+    return databases.fresh_url(request, request.param, 'api')
 
 
 def test_get_api_creates_schema_and_seeds(sql_url):

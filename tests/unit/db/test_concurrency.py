@@ -1,20 +1,19 @@
 """Concurrent reservations never commit more than the quota allows.
 
 Threads of one process share one database API; OS processes (spawned, as
-two volflow services would be) each have their own, on one SQLite file or
-one PostgreSQL database. The project's usage rows do not exist when the
-race starts, so creating them is raced too.
+two volflow services would be) each have their own, on one SQLite file,
+one PostgreSQL or one MariaDB database. The project's usage rows do not
+exist when the race starts, so creating them is raced too.
 """
 
 from concurrent import futures
 import multiprocessing
 import threading
 import traceback
-import uuid
 
 import pytest
 
-from tests.fixtures import postgres
+from tests.fixtures import databases
 from volflow import conf as volflow_conf
 from volflow import context
 from volflow.db import fake
@@ -32,20 +31,15 @@ DELTAS = {'volumes': 1, 'gigabytes': 1}
 
 def _fresh_url(request, kind):
     """A fresh SQL database nobody has opened yet, dropped afterwards."""
-    if kind == 'sqlite':
-        return f"sqlite:///{request.getfixturevalue('tmp_path')}/v.sqlite"
-    server_url = request.getfixturevalue('postgres_url')
-    name = f'conc_{uuid.uuid4().hex[:12]}'
-    request.addfinalizer(lambda: postgres.drop_database(server_url, name))
-    return postgres.create_database(server_url, name)
+    return databases.fresh_url(request, kind, 'conc')
 
 
-@pytest.fixture(params=['sqlite', 'postgresql'])
+@pytest.fixture(params=databases.params())
 def sql_url(request):
     return _fresh_url(request, request.param)
 
 
-@pytest.fixture(params=['memory', 'sqlite', 'postgresql'])
+@pytest.fixture(params=['memory', *databases.params()])
 def db(request):
     if request.param == 'memory':
         yield fake.FakeAPI()

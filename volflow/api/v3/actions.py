@@ -23,9 +23,11 @@ class VolumeActionController:
         self.conf = conf
 
     def action(self, req, ctx, id, body):
+        # The volume first: an action on a volume that does not exist is
+        # 404, whatever the action (as Cinder answers os-detach).
+        volume = self.api.get(ctx, id)
         name, value = _change_schemas.action_of(
             body, _change_schemas.VOLUME_ACTIONS)
-        volume = self.api.get(ctx, id)
         rule, handler = self._ACTIONS[name]
         self.policy.authorize(ctx, rule,
                               {'project_id': volume['project_id']})
@@ -115,9 +117,9 @@ class SnapshotActionController:
         self.conf = conf
 
     def action(self, req, ctx, id, body):
+        snapshot = self.api.get_snapshot(ctx, id)
         name, value = _change_schemas.action_of(
             body, _change_schemas.SNAPSHOT_ACTIONS)
-        snapshot = self.api.get_snapshot(ctx, id)
         rule, handler = self._ACTIONS[name]
         self.policy.authorize(ctx, rule,
                               {'project_id': snapshot['project_id']})

@@ -5,10 +5,11 @@ The allocation of a backend is the sum of the sizes of the volumes whose
 sum and writes the volume's ``host`` in one transaction holding the
 backend's lock:
 
-* on PostgreSQL, the backend's row of ``backend_locks`` (inserted the
-  first time with ``ON CONFLICT DO NOTHING``, then ``SELECT ... FOR
-  UPDATE``): two claims on one backend run one after the other, claims on
-  different backends at once;
+* on PostgreSQL and MySQL, the backend's row of ``backend_locks``
+  (inserted the first time with ``ON CONFLICT DO NOTHING``, or ``ON
+  DUPLICATE KEY UPDATE`` as a no-op, then ``SELECT ... FOR UPDATE``): two
+  claims on one backend run one after the other, claims on different
+  backends at once;
 * on SQLite, the transaction starts with ``BEGIN IMMEDIATE``: one writer
   at a time, in every process on the file.
 
@@ -17,7 +18,7 @@ deleting it only takes away, so those need no backend lock.
 
 **The sums are kept, not counted.** Summing the volumes at every claim
 and every scheduling reads the whole volumes table: 38 ms each with
-100,000 volumes on SQLite. On SQLite and PostgreSQL, triggers on
+100,000 volumes on SQLite. On SQLite, PostgreSQL and MySQL, triggers on
 ``volumes`` keep ``host_allocations`` (gigabytes per ``host`` string) in
 step with every insert, delete and change of ``host`` or ``size``, in
 the transaction that makes it - whoever writes, volflow or not - so a
@@ -55,7 +56,7 @@ class HostAllocation(models.Base):
                                                       default=0)
 
 
-_KEPT = ('sqlite', 'postgresql')
+_KEPT = ('sqlite', 'postgresql', 'mysql')
 
 
 def allocated_by_host(session):

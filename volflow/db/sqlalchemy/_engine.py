@@ -10,20 +10,24 @@ writer) with a busy timeout and ``synchronous = NORMAL``.
 
 PostgreSQL needs nothing special here: writers lock the rows they change
 (``SELECT ... FOR UPDATE``), and a transaction that loses a deadlock is
-retried by :func:`retry_on_deadlock`.
+retried by :func:`retry_on_deadlock`. MySQL/MariaDB (InnoDB) is run as
+PostgreSQL is: row locks, and ``READ COMMITTED`` (InnoDB's default,
+``REPEATABLE READ``, would let a plain read after a locking one see an
+older snapshot than the lock holder committed).
 """
 
 import contextlib
 import datetime
-import functools
 import json
 import os
 import random
 import sqlite3
 import time
 
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy import exc as sa_exc
@@ -41,7 +45,37 @@ BEGIN_OPTION = 'volflow_begin'
 _BEGIN_STATEMENTS = {'immediate': 'BEGIN IMMEDIATE', 'deferred': 'BEGIN'}
 #: SQLSTATEs of a PostgreSQL transaction worth running again.
 _RETRY_PGCODES = ('40P01', '40001')  # deadlock, serialization failure
+#: MySQL error numbers of a transaction worth running again.
+_RETRY_MYSQL_ERRORS = (1213,)  # ER_LOCK_DEADLOCK
 _MAX_ATTEMPTS = 5
+
+
+def engine_options(conf):
+    """``create_engine`` keyword arguments from oslo.db's ``[database]``.
+
+    The pool (``max_pool_size``, ``max_overflow``, ``pool_timeout``,
+    ``connection_recycle_time``) of a server's database, and MySQL's
+    ``mysql_sql_mode``; SQLite's connections are not pooled that way.
+    """
+    database = conf.database
+    options = {'pool_size': database.max_pool_size,
+               'max_overflow': database.max_overflow,
+               'pool_recycle': database.connection_recycle_time,
+               'mysql_sql_mode': database.mysql_sql_mode}
+    if database.pool_timeout is not None:
+        options['pool_timeout'] = database.pool_timeout
+    return {key: value for key, value in options.items()
+            if value is not None}
+
+
+def _mysql_sql_mode(sql_mode):
+    def on_connect(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute('SET SESSION sql_mode = %s', [sql_mode])
+        finally:
+            cursor.close()
+    return on_connect
 
 
 def _json_default(value):
@@ -79,16 +113,25 @@ def create_engine(connection, **kwargs):
     url = sa.engine.make_url(connection)
     kwargs.setdefault('json_serializer', json_dumps)
     kwargs.setdefault('json_deserializer', json_loads)
+    sql_mode = kwargs.pop('mysql_sql_mode', 'TRADITIONAL')
     if url.get_backend_name() != 'sqlite':
         kwargs.setdefault('pool_pre_ping', True)
+        mysql_dialect = url.get_backend_name() in ('mysql', 'mariadb')
+        if mysql_dialect:
+            kwargs.setdefault('isolation_level', 'READ COMMITTED')
         try:
-            return sa.create_engine(url, **kwargs)
+            engine = sa.create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:
             raise exception.MissingDependency.of(
                 f"[database] connection "
                 f"'{url.render_as_string(hide_password=True)}'",
                 exc) from None
+        if mysql_dialect and sql_mode:
+            sa.event.listen(engine, 'connect', _mysql_sql_mode(sql_mode))
+        return engine
 
+    for pooled in ('pool_size', 'max_overflow', 'pool_timeout'):
+        kwargs.pop(pooled, None)  # SQLite's pools take no sizes
     connect_args = kwargs.setdefault('connect_args', {})
     connect_args.setdefault('timeout', SQLITE_BUSY_TIMEOUT)
     connect_args.setdefault('check_same_thread', False)
@@ -160,6 +203,13 @@ def insert_ignore(session, model, rows, keys):
     if not rows:
         return
     dialect = session.get_bind().dialect.name
+    if dialect == 'mysql':
+        # A no-op update of a duplicate (not INSERT IGNORE, which would
+        # also turn a value too long into a warning).
+        insert = mysql.insert(model).values(rows)
+        session.execute(insert.on_duplicate_key_update(
+            {keys[0]: insert.inserted[keys[0]]}))
+        return
     if dialect in ('postgresql', 'sqlite'):
         insert = postgresql.insert if dialect == 'postgresql' else (
             sqlite.insert)
@@ -175,24 +225,21 @@ def insert_ignore(session, model, rows, keys):
 
 
 def _is_retryable(error):
-    return getattr(error.orig, 'pgcode', None) in _RETRY_PGCODES
+    """A transaction that lost a deadlock (or a serialization check)."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    orig = error.orig
+    if getattr(orig, 'pgcode', None) in _RETRY_PGCODES:
+        return True
+    args = getattr(orig, 'args', ())
+    return bool(args) and args[0] in _RETRY_MYSQL_ERRORS
 
 
-def retry_on_deadlock(func):
-    """Run ``func`` again when its transaction lost a deadlock."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        attempt = 1
-        while True:
-            try:
-                return func(*args, **kwargs)
-            except sa_exc.DBAPIError as error:
-                if attempt >= _MAX_ATTEMPTS or not _is_retryable(error):
-                    raise
-                LOG.debug('%(func)s: transaction failed (%(error)s), '
-                          'retrying (attempt %(attempt)d)',
-                          {'func': func.__name__, 'error': error.orig,
-                           'attempt': attempt})
-            time.sleep(random.uniform(0, 0.02 * attempt))
-            attempt += 1
-    return wrapper
+#: Runs a function again when its transaction lost a deadlock: oslo.db's
+#: retry, told which errors are deadlocks (the engines are plain
+#: SQLAlchemy's, so the driver's error is looked at, not oslo.db's
+#: ``DBDeadlock``), waiting a few milliseconds (jittered, doubling).
+retry_on_deadlock = oslo_db_api.wrap_db_retry(
+    max_retries=_MAX_ATTEMPTS - 1, retry_interval=0.01,
+    inc_retry_interval=True, max_retry_interval=0.2, jitter=True,
+    exception_checker=_is_retryable)

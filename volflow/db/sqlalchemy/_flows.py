@@ -5,13 +5,15 @@ a claim row says which process is running (or resuming) a flow, until
 when. Claiming is one write transaction - an ``INSERT`` that does nothing
 on conflict, else a conditional ``UPDATE`` of an expired (or dead) claim -
 so two processes can never both believe they hold the same flow, on
-SQLite (one writer at a time) as on PostgreSQL (the row is the lock).
+SQLite (one writer at a time) as on PostgreSQL and MySQL (the row is the
+lock).
 """
 
 import datetime
 
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy import exc as sa_exc
@@ -44,6 +46,9 @@ _INSERTS = {
         index_elements=['flow_uuid']),
     'sqlite': sqlite.insert(_CLAIMS).on_conflict_do_nothing(
         index_elements=['flow_uuid']),
+    # Values made by volflow (no text to truncate): IGNORE skips only the
+    # duplicate here, and its row count says whether it inserted.
+    'mysql': mysql.insert(_CLAIMS).prefix_with('IGNORE'),
 }
 _RELEASE = sa.delete(_CLAIMS).where(
     _CLAIMS.c.flow_uuid == sa.bindparam('c_uuid'),

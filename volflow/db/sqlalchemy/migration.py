@@ -22,6 +22,7 @@ the others find the head.
 """
 
 import functools
+import logging as std_logging
 import os
 import re
 
@@ -101,16 +102,11 @@ def ensure(engine, upgrade_older=False):
     :raises DatabaseNotSynced: an existing database behind the head and
         not ``upgrade_older``.
     """
-    found = current(engine)
-    if found == head():
+    if current(engine) == head():
         return
-    if not upgrade_older and not _is_empty(engine):
-        raise _not_synced(engine, found)
+    # Looked at again under the schema lock: another process may be
+    # making this database right now (on MySQL, table by table).
     upgrade(engine, upgrade_older=upgrade_older)
-
-
-def _is_empty(engine):
-    return not sa.inspect(engine).get_table_names()
 
 
 def _not_synced(engine, found):
@@ -158,9 +154,9 @@ def upgrade(engine, revision='head', upgrade_older=True):
                 conn.execute(sa.text('SELECT RELEASE_LOCK(:name)'),
                              {'name': _MYSQL_LOCK})
                 conn.commit()
-    LOG.info('Database %(url)s upgraded from %(old)s to %(new)s',
-             {'url': _render(engine), 'old': found or 'none',
-              'new': revision if revision != 'head' else head()})
+    LOG.debug('Database %(url)s upgraded from %(old)s to %(new)s',
+              {'url': _render(engine), 'old': found or 'none',
+               'new': revision if revision != 'head' else head()})
 
 
 def _mysql_lock(conn):
@@ -175,12 +171,24 @@ def _mysql_lock(conn):
 
 
 def _alembic_upgrade(conn, revision):
-    from alembic import command
-    from alembic import config as alembic_config
-    cfg = alembic_config.Config()
-    cfg.set_main_option('script_location', _SCRIPTS)
-    cfg.attributes['connection'] = conn
-    command.upgrade(cfg, revision)
+    # Alembic's INFO lines (its plugins as it is imported, each step)
+    # would reach a service's stderr on the first use of a new database;
+    # upgrade() logs what was done. A level set by the logging
+    # configuration is kept.
+    alembic_log = std_logging.getLogger('alembic')
+    quieted = alembic_log.level == std_logging.NOTSET
+    if quieted:
+        alembic_log.setLevel(std_logging.WARNING)
+    try:
+        from alembic import command
+        from alembic import config as alembic_config
+        cfg = alembic_config.Config()
+        cfg.set_main_option('script_location', _SCRIPTS)
+        cfg.attributes['connection'] = conn
+        command.upgrade(cfg, revision)
+    finally:
+        if quieted:
+            alembic_log.setLevel(std_logging.NOTSET)
 
 
 def sync(engine, revision='head'):

@@ -67,7 +67,18 @@ def create_from_source_volume(db_api, driver, image_service, context,
         source = db_api.volume_get(context, spec['source_volid'])
         _check_status('volume', source['id'], source['status'],
                       SOURCE_VOLUME_STATUSES)
-        return driver.create_cloned_volume(volume, source)
+        model_update = dict(driver.create_cloned_volume(volume, source) or {})
+    # A clone boots as its source does (Cinder copies the bootable flag and
+    # the image's metadata to it).
+    if source.get('bootable') or (source.get('bootable') is None
+                                  and source.get('image_id')):
+        model_update['bootable'] = True
+        image_metadata = source.get('image_metadata')
+        if image_metadata is None and source.get('image_id'):
+            image_metadata = {'image_id': source['image_id']}
+        if image_metadata:
+            model_update['image_metadata'] = dict(image_metadata)
+    return model_update
 
 
 def create_from_image(db_api, driver, image_service, context, volume,

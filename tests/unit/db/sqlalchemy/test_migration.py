@@ -14,6 +14,7 @@ from alembic import script as alembic_script
 from oslo_db.sqlalchemy import test_migrations
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from volflow import context
 from volflow.db.sqlalchemy import _engine
@@ -80,7 +81,7 @@ class _Sync(test_migrations.ModelsMigrationsSync):
         # taskflow's JSON columns are LONGTEXT on MySQL, its type says TEXT.
         if (ctxt.dialect.name == 'mysql' and
                 meta_col.table.name in _TASKFLOW_TABLES and
-                isinstance(insp_type, sa.Text)):
+                isinstance(insp_type, mysql.LONGTEXT)):
             return False
         return super().compare_type(ctxt, insp_col, meta_col, insp_type,
                                     meta_type)

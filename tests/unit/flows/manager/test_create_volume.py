@@ -58,6 +58,20 @@ def test_clone(env, status):
         f"volume:{source['id']}")
 
 
+@pytest.mark.parametrize('flag', [None, True, False])
+def test_a_clone_boots_as_its_source(env, flag):
+    source = env.available_volume()
+    env.db.volume_update(env.admin, source['id'], {
+        'image_id': 'img-1', 'bootable': flag,
+        'image_metadata': {'image_id': 'img-1', 'min_disk': '1'}})
+    volume = env.run(env.volume(source_volid=source['id']))
+    assert volume['status'] == 'available'
+    bootable = flag is not False  # unset: bootable as made from an image
+    assert bool(volume.get('bootable')) is bootable
+    assert volume.get('image_metadata') == (
+        {'image_id': 'img-1', 'min_disk': '1'} if bootable else None)
+
+
 def test_from_image(env, tmp_path):
     path = tmp_path / 'image.raw'
     path.write_bytes(b'boot' * 1000)

@@ -15,7 +15,7 @@ it adopted.
 On MySQL/MariaDB volflow's tables are ``utf8mb4`` with the binary
 collation, so identifiers and host names compare exactly as on SQLite and
 PostgreSQL; taskflow's JSON columns are ``LONGTEXT`` there (``TEXT`` holds
-64 KiB only).
+64 KiB only), and every DATETIME keeps microseconds (``DATETIME(6)``).
 """
 
 from alembic import op
@@ -33,6 +33,8 @@ _MYSQL = {'mysql_charset': 'utf8mb4', 'mysql_collate': 'utf8mb4_bin',
 #: taskflow's JSON columns: native JSON on PostgreSQL, text elsewhere.
 _TASKFLOW_JSON = sa.UnicodeText().with_variant(
     postgresql.JSON(), 'postgresql').with_variant(mysql.LONGTEXT(), 'mysql')
+#: Microseconds kept on MySQL too (its DATETIME keeps whole seconds).
+_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 _TASKFLOW_MYSQL = {'mysql_charset': 'utf8mb4', 'mysql_engine': 'InnoDB'}
 
 
@@ -56,8 +58,8 @@ def _volflow_tables():
         sa.Column('reason', sa.Text),
         sa.Column('multiattach', sa.Boolean, nullable=False),
         sa.Column('metadata', sa.JSON),
-        sa.Column('created_at', sa.DateTime),
-        sa.Column('updated_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
+        sa.Column('updated_at', _DATETIME),
         sa.Column('extra', sa.JSON),
         sa.UniqueConstraint('id'),
         **_MYSQL)
@@ -70,7 +72,7 @@ def _volflow_tables():
         sa.Column('name', sa.String(255)),
         sa.Column('status', sa.String(255)),
         sa.Column('project_id', sa.String(255), index=True),
-        sa.Column('created_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
         sa.Column('extra', sa.JSON),
         sa.UniqueConstraint('id'),
         **_MYSQL)
@@ -86,7 +88,7 @@ def _volflow_tables():
         sa.Column('is_public', sa.Boolean),
         sa.Column('properties', sa.JSON),
         sa.Column('location', sa.Text),
-        sa.Column('created_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
         sa.Column('extra', sa.JSON),
         sa.UniqueConstraint('id'),
         **_MYSQL)
@@ -118,13 +120,13 @@ def _volflow_tables():
         sa.Column('project_id', sa.String(255), nullable=False, index=True),
         sa.Column('resource', sa.String(255), nullable=False),
         sa.Column('delta', sa.Integer, nullable=False),
-        sa.Column('expire', sa.DateTime, nullable=False, index=True),
+        sa.Column('expire', _DATETIME, nullable=False, index=True),
         sa.UniqueConstraint('id'),
         **_MYSQL)
     yield 'committed_reservations', lambda: op.create_table(
         'committed_reservations',
         sa.Column('id', sa.String(36), primary_key=True),
-        sa.Column('committed_at', sa.DateTime, nullable=False, index=True),
+        sa.Column('committed_at', _DATETIME, nullable=False, index=True),
         **_MYSQL)
     yield 'backend_locks', lambda: op.create_table(
         'backend_locks',
@@ -139,7 +141,7 @@ def _volflow_tables():
         'flow_claims',
         sa.Column('flow_uuid', sa.String(64), primary_key=True),
         sa.Column('owner', sa.String(255), nullable=False, index=True),
-        sa.Column('expire', sa.DateTime, nullable=False),
+        sa.Column('expire', _DATETIME, nullable=False),
         **_MYSQL)
 
 
@@ -153,8 +155,8 @@ def _uuid_column():
 def _taskflow_tables():
     yield 'logbooks', lambda: op.create_table(
         'logbooks',
-        sa.Column('created_at', sa.DateTime),
-        sa.Column('updated_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
+        sa.Column('updated_at', _DATETIME),
         sa.Column('meta', _TASKFLOW_JSON),
         sa.Column('name', sa.String(255)),
         _uuid_column(),
@@ -162,8 +164,8 @@ def _taskflow_tables():
         **_TASKFLOW_MYSQL)
     yield 'flowdetails', lambda: op.create_table(
         'flowdetails',
-        sa.Column('created_at', sa.DateTime),
-        sa.Column('updated_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
+        sa.Column('updated_at', _DATETIME),
         sa.Column('parent_uuid', sa.String(64),
                   sa.ForeignKey('logbooks.uuid', ondelete='CASCADE')),
         sa.Column('meta', _TASKFLOW_JSON),
@@ -174,8 +176,8 @@ def _taskflow_tables():
         **_TASKFLOW_MYSQL)
     yield 'atomdetails', lambda: op.create_table(
         'atomdetails',
-        sa.Column('created_at', sa.DateTime),
-        sa.Column('updated_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
+        sa.Column('updated_at', _DATETIME),
         sa.Column('meta', _TASKFLOW_JSON),
         sa.Column('parent_uuid', sa.String(64),
                   sa.ForeignKey('flowdetails.uuid', ondelete='CASCADE')),

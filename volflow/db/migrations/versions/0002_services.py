@@ -12,12 +12,15 @@ are down. A new, empty table: nothing to fill.
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '0002_services'
 down_revision = '0001_initial'
 branch_labels = None
 depends_on = None
 
+#: Microseconds kept on MySQL too (its DATETIME keeps whole seconds).
+_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 _MYSQL = {'mysql_charset': 'utf8mb4', 'mysql_collate': 'utf8mb4_bin',
           'mysql_engine': 'InnoDB'}
 
@@ -35,8 +38,8 @@ def upgrade():
         sa.Column('report_count', sa.Integer, nullable=False),
         sa.Column('disabled', sa.Boolean, nullable=False),
         sa.Column('disabled_reason', sa.String(255)),
-        sa.Column('created_at', sa.DateTime),
-        sa.Column('updated_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
+        sa.Column('updated_at', _DATETIME),
         sa.UniqueConstraint('host', 'binary',
                             name='uniq_services0host0binary'),
         **_MYSQL)

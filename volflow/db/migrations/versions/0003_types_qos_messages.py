@@ -15,12 +15,15 @@ adopted as it is.
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '0003_types_qos_messages'
 down_revision = '0002_services'
 branch_labels = None
 depends_on = None
 
+#: Microseconds kept on MySQL too (its DATETIME keeps whole seconds).
+_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 _MYSQL = {'mysql_charset': 'utf8mb4', 'mysql_collate': 'utf8mb4_bin',
           'mysql_engine': 'InnoDB'}
 
@@ -37,7 +40,7 @@ def _tables():
         sa.Column('name', sa.String(255), nullable=False),
         sa.Column('consumer', sa.String(255), nullable=False),
         sa.Column('specs', sa.JSON),
-        sa.Column('created_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME),
         sa.UniqueConstraint('name'),
         **_MYSQL)
     yield 'messages', lambda: op.create_table(
@@ -51,8 +54,8 @@ def _tables():
         sa.Column('message_level', sa.String(255)),
         sa.Column('action_id', sa.String(10)),
         sa.Column('detail_id', sa.String(10)),
-        sa.Column('created_at', sa.DateTime, index=True),
-        sa.Column('expires_at', sa.DateTime),
+        sa.Column('created_at', _DATETIME, index=True),
+        sa.Column('expires_at', _DATETIME),
         **_MYSQL)
 
 
