@@ -33,8 +33,8 @@ while the service was stopped) and is created once the service listens.
 
 **Reporting.** Once it listens, a service reports to the ``services``
 table every ``report_interval`` seconds (:mod:`volflow.scheduler.
-servicegroup`): ``volflow-scheduler`` on the host's name,
-``volflow-volume`` on ``HOST@BACKEND``. The scheduler places volumes only
+servicegroup`): ``cinder-scheduler`` on the host's name,
+``cinder-volume`` on ``HOST@BACKEND``. The scheduler places volumes only
 on backends whose volume service reported within ``service_down_time``.
 A stopped service stops reporting and is down once that time has passed,
 as in Cinder; until then it may still be sent requests, which wait on the

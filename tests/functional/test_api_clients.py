@@ -218,6 +218,48 @@ def test_the_cinder_client(server, client_env):
     ok(_run(base + ['delete', 'c1'], client_env))
 
 
+def test_the_services_it_runs_in_process_report(server, client_env):
+    """``cinder service-list`` shows them; disabling one is honoured."""
+    host = socket.gethostname()
+    base = [_client('cinder'), '--os-auth-type', 'noauth', '--os-user-id',
+            'admin', '--os-project-id', 'admin', '--os-endpoint',
+            f'{server.url}/v3/admin']
+    services = server.cli.db.service_get_all(ADMIN)
+    assert sorted((s['binary'], s['host'], s['disabled'])
+                  for s in services) == [
+        ('cinder-scheduler', host, False),
+        ('cinder-volume', f'{host}@local', False)]
+    listed = ok(_run(base + ['service-list'], client_env))
+    assert f'cinder-volume    | {host}@local' in listed
+    # A volume's host names the host of its volume service, as Cinder's.
+    ok(_run(base + ['create', '1', '--name', 's1'], client_env))
+    (volume,) = server.cli.volumes('admin')
+    server.wait_available(volume['id'])
+    shown = ok(_run(base + ['show', 's1'], client_env))
+    assert f'{host}@local#local' in shown
+    ok(_run(base + ['service-disable', f'{host}@local', 'cinder-volume'],
+            client_env))
+    record = server.cli.db.service_get_by_host_and_binary(
+        ADMIN, f'{host}@local', 'cinder-volume')
+    assert record['disabled']
+    ok(_run(base + ['service-enable', f'{host}@local', 'cinder-volume'],
+            client_env))
+    assert not server.cli.db.service_get_by_host_and_binary(
+        ADMIN, f'{host}@local', 'cinder-volume')['disabled']
+    ok(_run(base + ['delete', 's1'], client_env))
+
+
+def test_the_command_line_reports_no_service(tmp_path):
+    cli = functional.Cli(tmp_path)
+    try:
+        created = cli.ok('create', '--project-id', functional.new_project(),
+                         '--size', '1')
+        assert created['status'] == 'available'
+        assert cli.db.service_get_all(ADMIN) == []
+    finally:
+        cli.close()
+
+
 def test_http_basic_credentials(tmp_path, client_env):
     htpasswd = tmp_path / 'htpasswd'
     htpasswd.write_text('alice:' + bcrypt.hashpw(

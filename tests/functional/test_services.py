@@ -419,11 +419,11 @@ def test_only_backends_with_a_live_volume_service_get_volumes(
         host = socket.gethostname()
         assert sorted((s['binary'], s['host'], s['zone'], s['status'],
                        s['state']) for s in services) == [
-            ('volflow-scheduler', host, 'nova', 'enabled', 'up'),
-            ('volflow-volume', f'{host}@fast', 'nova', 'enabled', 'up')]
+            ('cinder-scheduler', host, 'nova', 'enabled', 'up'),
+            ('cinder-volume', f'{host}@fast', 'nova', 'enabled', 'up')]
         table = state.run('service-list')
         assert table.rc == 0, table
-        assert f'| volflow-volume    | {host}@fast |' in table.stdout
+        assert f'| cinder-volume    | {host}@fast |' in table.stdout
         state.check(project)
     finally:
         state.stop_all()

@@ -158,6 +158,9 @@ _RULES = [
     _rule('volume_extension:services:index', ADMIN_API,
           'List the services and whether each is up.', 'GET',
           '/os-services'),
+    _rule('volume_extension:services:update', ADMIN_API,
+          'Enable, disable, freeze or thaw a service.', 'PUT',
+          '/os-services/{action}'),
 ]
 
 

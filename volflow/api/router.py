@@ -109,6 +109,7 @@ ROUTES = (
     ('/scheduler-stats/get_pools', 'GET', 'pools', 'index'),
     ('/projects/{id}', 'GET', 'projects', 'show'),
     ('/os-services', 'GET', 'services', 'index'),
+    ('/os-services/{id}', 'PUT', 'services', 'update'),
 )
 
 

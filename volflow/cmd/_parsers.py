@@ -183,10 +183,11 @@ def add_parsers(subparsers):
                       'up or down, enabled or disabled, last report.',
                       needs='api')
     parser.add_argument('--binary', metavar='BINARY',
-                        help='Only this binary (volflow-scheduler, '
-                             'volflow-volume, volflow-conductor).')
+                        help='Only this binary (cinder-scheduler, '
+                             'cinder-volume, volflow-conductor).')
     parser.add_argument('--host', metavar='HOST',
-                        help='Only the services of this host.')
+                        help='Only the services of this host (HOST also '
+                             'matches HOST@BACKEND and HOST@BACKEND#POOL).')
     parser = _command(subparsers, 'graph', _commands.graph,
                       'Print a flow as Graphviz DOT.', needs='nothing')
     parser.add_argument('flow',

@@ -17,9 +17,16 @@ reports one record per backend it creates volumes on
 for, every configured backend). The scheduler of a multi-process
 deployment places volumes only on alive backends
 (:func:`backends_down`); in one process every backend is served by the
-process itself, and nothing is reported or read.
+process itself, and its scheduler reads no record. ``volflow api`` in one
+process still reports what it runs (:func:`in_process_records`) so that
+``os-services`` lists it; the one-shot command line reports nothing.
+
+The binaries are Cinder's names, ``cinder-scheduler`` and
+``cinder-volume``, which clients and Tempest look for; a conductor is
+``volflow-conductor``.
 """
 
+import socket
 import threading
 
 from oslo_log import log as logging
@@ -31,11 +38,47 @@ from volflow.volume import backends
 
 LOG = logging.getLogger(__name__)
 
-SCHEDULER = 'volflow-scheduler'
-VOLUME = 'volflow-volume'
+#: Cinder's binary names, which clients and Tempest look for.
+SCHEDULER = 'cinder-scheduler'
+VOLUME = 'cinder-volume'
+#: volflow's own: Cinder has no conductor.
 CONDUCTOR = 'volflow-conductor'
 #: The binaries whose live record keeps a backend alive.
 BACKEND_BINARIES = (VOLUME, CONDUCTOR)
+
+
+def host_matches(host, value):
+    """Whether ``host`` is what the ``host`` filter ``value`` asks for.
+
+    Cinder's rule: a bare host ``H`` matches ``H``, ``H@backend`` and
+    ``H@backend#pool``; ``H@backend`` matches itself and its pools;
+    ``H@backend#pool`` only itself.
+    """
+    if host == value:
+        return True
+    if '#' in value:
+        return False
+    if host.startswith(value + '#'):
+        return True
+    return '@' not in value and host.startswith(value + '@')
+
+
+def in_process_records(conf):
+    """The services of one process running the whole pipeline.
+
+    The scheduler on this machine's host name, and one volume service per
+    configured backend on ``HOST@BACKEND`` - the host part of the
+    ``HOST@BACKEND#POOL`` volumes show.
+    """
+    host = socket.gethostname()
+    records = [{'host': host, 'binary': SCHEDULER,
+                'topic': 'volflow-scheduler',
+                'availability_zone': conf.storage_availability_zone}]
+    for backend in backends.get_backends(conf):
+        records.append({'host': f"{host}@{backend['name']}",
+                        'binary': VOLUME, 'topic': 'volflow-volume',
+                        'availability_zone': backend['availability_zone']})
+    return records
 
 
 def last_report(service):
@@ -171,7 +214,13 @@ def service_view(service, conf, now=None):
 
 
 def service_views(db_api, conf, filters=None):
-    """Every service (``filters``: ``binary``, ``host``) as shown."""
+    """Every service (``filters``: ``binary``, ``host``) as shown.
+
+    ``binary`` matches exactly, ``host`` as :func:`host_matches`.
+    """
+    filters = dict(filters or {})
+    host = filters.pop('host', None)
     now = timeutils.utcnow()
     return [service_view(s, conf, now) for s in db_api.service_get_all(
-        volflow_context.get_admin_context(), filters)]
+        volflow_context.get_admin_context(), filters)
+        if host is None or host_matches(s['host'], host)]

@@ -12,6 +12,7 @@ and ``backend-list`` agree.
 
 import os
 import re
+import socket
 
 from oslo_config import cfg
 
@@ -138,10 +139,11 @@ def backend_of_host(host):
 def pool_name(backend):
     """The backend's one pool as Cinder names it: ``host@backend#pool``.
 
-    volflow's backend is its own host and its pool is named by its
-    ``volume_backend_name``: ``local@local#local`` for the seeded one.
+    The host is this machine's name, the one the backend's volume service
+    reports on (``HOST@BACKEND``); the pool is named by its
+    ``volume_backend_name``: ``HOST@local#local`` for the seeded one.
     """
-    return (f"{backend['name']}@{backend['name']}#"
+    return (f"{socket.gethostname()}@{backend['name']}#"
             f"{backend['volume_backend_name']}")
 
 

@@ -231,7 +231,7 @@ def test_request_from_spec_reads_type_zones_and_retry():
 
 
 # Only backends with a live service (several processes) -----------------------
-def _report(world, host, binary='volflow-volume', age=0, **values):
+def _report(world, host, binary='cinder-volume', age=0, **values):
     """A service record whose last report is ``age`` seconds old."""
     when = timeutils.utcnow() - datetime.timedelta(seconds=age)
     return world.db.service_create(world.admin, dict(
@@ -262,12 +262,12 @@ def test_a_backend_whose_service_is_down_gets_nothing(
     assert [c['volume']['host'] for c in volume_rpc.casts] == ['fast'] * 5
 
 
-@pytest.mark.parametrize('binary', ['volflow-volume', 'volflow-conductor'])
+@pytest.mark.parametrize('binary', ['cinder-volume', 'volflow-conductor'])
 def test_a_volume_service_or_a_conductor_keeps_a_backend_alive(
         world, live_scheduler, backend, binary):
     _report(world, 'node1@fast')
     _report(world, 'c1@bulk', binary=binary, age=59)
-    _report(world, 'node3@fast', binary='volflow-scheduler')  # not bulk's
+    _report(world, 'node3@fast', binary='cinder-scheduler')  # not bulk's
     sched = live_scheduler(backend('fast', total=10),
                            backend('bulk', total=100))
     assert sched.schedule_create_volume(
@@ -277,13 +277,13 @@ def test_a_volume_service_or_a_conductor_keeps_a_backend_alive(
 @pytest.mark.parametrize('services, reason', [
     ([], "the volume service of backend 'bulk' is down (no volume service "
          "or conductor of it has ever reported)"),
-    ([('node2@bulk', 'volflow-volume', 120, {})],
+    ([('node2@bulk', 'cinder-volume', 120, {})],
      "the volume service of backend 'bulk' is down (last report at "),
-    ([('node2@bulk', 'volflow-volume', 0,
+    ([('node2@bulk', 'cinder-volume', 0,
        {'disabled': True, 'disabled_reason': 'maintenance'})],
      "the volume service of backend 'bulk' is disabled (maintenance)"),
-    ([('node2#bulk', 'volflow-volume', 0, {}),       # another backend's
-      ('node2@bulk', 'volflow-scheduler', 0, {})],   # not a volume service
+    ([('node2#bulk', 'cinder-volume', 0, {}),       # another backend's
+      ('node2@bulk', 'cinder-scheduler', 0, {})],   # not a volume service
      "the volume service of backend 'bulk' is down (no volume service "),
 ])
 def test_no_live_backend_names_the_service_down(

@@ -1,19 +1,21 @@
 """volflow.scheduler.servicegroup: services report, the scheduler reads."""
 
 import datetime
+import socket
 from unittest import mock
 
 from oslo_utils import timeutils
 import pytest
 
 from volflow import conf as volflow_conf
+from volflow.conf import backend as backend_conf
 from volflow import context as volflow_context
 from volflow.db import fake as fake_db
 from volflow.scheduler import servicegroup
 
 ADMIN = volflow_context.get_admin_context()
 NOW = datetime.datetime(2030, 1, 2, 3, 4, 5)
-RECORD = {'host': 'node1@fast', 'binary': 'volflow-volume',
+RECORD = {'host': 'node1@fast', 'binary': 'cinder-volume',
           'topic': 'volflow-volume', 'availability_zone': 'nova'}
 
 
@@ -67,7 +69,36 @@ def test_a_failed_report_is_logged_and_tried_again(conf_override, caplog):
                            side_effect=RuntimeError('database is gone')):
         reporter.report()
     assert db_api.service_get_all(ADMIN) == []
-    assert ('Could not report service volflow-volume on host node1@fast: '
+    assert ('Could not report service cinder-volume on host node1@fast: '
             'database is gone') in caplog.text
     reporter.report()
     assert len(db_api.service_get_all(ADMIN)) == 1
+
+
+@pytest.mark.parametrize('value, matched', [
+    ('node1', ['node1', 'node1@fast', 'node1@fast#pool']),
+    ('node1@fast', ['node1@fast', 'node1@fast#pool']),
+    ('node1@fast#pool', ['node1@fast#pool']),
+    ('node', []),
+    ('node1@fas', []),
+    ('fast', []),
+])
+def test_the_host_filter_matches_as_cinder_s(value, matched):
+    hosts = ['node1', 'node1@fast', 'node1@fast#pool', 'node10@fast',
+             'node2@fast']
+    assert [h for h in hosts
+            if servicegroup.host_matches(h, value)] == matched
+
+
+def test_one_process_reports_its_scheduler_and_each_backend(conf_override):
+    conf = volflow_conf.CONF
+    for name, zone in (('fast', 'z1'), ('bulk', None)):
+        backend_conf.register_backend(conf, name)
+        conf_override('backend_availability_zone', zone, group=name)
+    conf_override('enabled_backends', ['fast', 'bulk'])
+    host = socket.gethostname()
+    assert [(r['binary'], r['host'], r['availability_zone'])
+            for r in servicegroup.in_process_records(conf)] == [
+        ('cinder-scheduler', host, conf.storage_availability_zone),
+        ('cinder-volume', f'{host}@fast', 'z1'),
+        ('cinder-volume', f'{host}@bulk', conf.storage_availability_zone)]

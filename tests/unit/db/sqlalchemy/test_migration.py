@@ -135,3 +135,37 @@ def test_0003_keeps_the_types_of_an_older_database_public(tmp_path):
         assert db.message_get_all(member) == []
     finally:
         db.dispose()
+
+
+def test_0004_renames_the_binaries_keeping_a_disable(tmp_path):
+    url = f'sqlite:///{tmp_path}/at-0003.sqlite'
+    engine = _engine.create_engine(url)
+    rows = [('n1', 'volflow-scheduler', False, None),
+            ('n1@fast', 'volflow-volume', True, 'new disks'),
+            ('n2@bulk', 'volflow-volume', False, None),
+            ('n2@bulk', 'cinder-volume', False, None),  # already reported
+            ('c1@fast', 'volflow-conductor', False, None)]
+    try:
+        migration.upgrade(engine, revision='0003_types_qos_messages')
+        with engine.begin() as conn:
+            for host, binary, disabled, reason in rows:
+                conn.execute(sa.text(
+                    "INSERT INTO services (host, \"binary\", topic, "
+                    "availability_zone, disabled, disabled_reason, "
+                    "report_count, created_at) VALUES (:h, :b, 't', 'nova',"
+                    " :d, :r, 0, '2030-01-01 00:00:00')"),
+                    {'h': host, 'b': binary, 'd': disabled, 'r': reason})
+        migration.upgrade(engine)
+        assert migration.current(engine) == migration.head()
+        with engine.begin() as conn:
+            found = sorted(tuple(r) for r in conn.execute(sa.text(
+                'SELECT host, "binary", disabled, disabled_reason '
+                'FROM services')))
+        assert found == [
+            ('c1@fast', 'volflow-conductor', False, None),
+            ('n1', 'cinder-scheduler', False, None),
+            ('n1@fast', 'cinder-volume', True, 'new disks'),
+            ('n2@bulk', 'cinder-volume', False, None),
+            ('n2@bulk', 'volflow-volume', False, None)]
+    finally:
+        engine.dispose()
