@@ -21,23 +21,30 @@ import gc
 import logging
 import tempfile
 
-from taskflow import states
+from volflow import pywarnings
 
-from volflow import conf
-from volflow.conf import backend as backend_conf
-from volflow import context
-from volflow.flows.api import create_volume
-from volflow import persistence
-from volflow import recovery
-from volflow.rpc import local
-from volflow.volume import backends
-from volflow import wiring
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+from taskflow import states  # noqa: E402
+
+from volflow import conf  # noqa: E402
+from volflow.conf import backend as backend_conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow.flows.api import create_volume  # noqa: E402
+from volflow import persistence  # noqa: E402
+from volflow import recovery  # noqa: E402
+from volflow.rpc import local  # noqa: E402
+from volflow.volume import backends  # noqa: E402
+from volflow import wiring  # noqa: E402
 
 VOLUME = '11111111-2222-3333-4444-555555555555'
 
 
 def main():
     logging.basicConfig(level=logging.CRITICAL)
+    pywarnings.release()
     cfg = conf.load(args=[])
     cfg.set_override('state_path', tempfile.mkdtemp())  # SQLite in there
     cfg.set_override('enabled_backends', ['demo'])

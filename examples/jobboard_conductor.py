@@ -20,15 +20,22 @@ import tempfile
 import threading
 import uuid
 
-from volflow import conductor
-from volflow import conf
-from volflow.conf import backend as backend_conf
-from volflow import context
-from volflow.volume import api as volume_api
+from volflow import pywarnings
+
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+from volflow import conductor  # noqa: E402
+from volflow import conf  # noqa: E402
+from volflow.conf import backend as backend_conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow.volume import api as volume_api  # noqa: E402
 
 
 def main():
     logging.basicConfig(level=logging.CRITICAL)
+    pywarnings.release()
     cfg = conf.load(args=[])
     cfg.set_override('state_path', tempfile.mkdtemp())  # SQLite in there
     cfg.set_override('enabled_backends', ['demo'])

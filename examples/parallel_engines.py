@@ -16,17 +16,24 @@ from concurrent import futures
 import logging
 import tempfile
 
-from volflow import conf
-from volflow.conf import backend as backend_conf
-from volflow import context
-from volflow import engines
-from volflow import executor
-from volflow.rpc import local
-from volflow.volume import api as volume_api
+from volflow import pywarnings
+
+# First, before importing what may warn: library warnings go to the log,
+# not the terminal (taskflow's engines import eventlet where installed).
+pywarnings.capture()
+
+from volflow import conf  # noqa: E402
+from volflow.conf import backend as backend_conf  # noqa: E402
+from volflow import context  # noqa: E402
+from volflow import engines  # noqa: E402
+from volflow import executor  # noqa: E402
+from volflow.rpc import local  # noqa: E402
+from volflow.volume import api as volume_api  # noqa: E402
 
 
 def main():
     logging.basicConfig(level=logging.CRITICAL)
+    pywarnings.release()
     cfg = conf.load(args=[])
     cfg.set_override('state_path', tempfile.mkdtemp())
     cfg.set_override('connection', 'memory://', group='database')

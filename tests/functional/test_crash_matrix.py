@@ -88,7 +88,7 @@ class Matrix:
         return self.cli.volumes(_project(task, mode))
 
 
-@pytest.fixture(scope='module', params=databases.params())
+@pytest.fixture(scope='module', params=databases.params(long=True))
 def matrix(request, tmp_path_factory):
     """The matrix on the embedded default's SQLite file, or a server's."""
     connection = None

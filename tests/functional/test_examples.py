@@ -30,17 +30,23 @@ def _needs_redis(path):
         return 'REDIS_PORT' in f.read()
 
 
+def example_env(path, tmp_path, request, **extra):
+    """The environment an example runs in: a fresh home, Redis if needed."""
+    env = dict(os.environ, HOME=str(tmp_path),
+               XDG_DATA_HOME=str(tmp_path / 'data'), **extra)
+    if _needs_redis(path):
+        server = request.getfixturevalue('redis_server')
+        env.update(REDIS_PORT=str(server.port),
+                   REDIS_PASSWORD=server.password)
+    return env
+
+
 @pytest.mark.parametrize('path', EXAMPLES, ids=os.path.basename)
 def test_example_output(path, tmp_path, request):
     expected_path = path[:-len('.py')] + '.out.txt'
     with open(expected_path) as f:
         expected = f.read()
-    env = dict(os.environ, HOME=str(tmp_path),
-               XDG_DATA_HOME=str(tmp_path / 'data'))
-    if _needs_redis(path):
-        server = request.getfixturevalue('redis_server')
-        env.update(REDIS_PORT=str(server.port),
-                   REDIS_PASSWORD=server.password)
+    env = example_env(path, tmp_path, request)
     result = subprocess.run([sys.executable, path], capture_output=True,
                             text=True, env=env, cwd=str(tmp_path),
                             timeout=120)

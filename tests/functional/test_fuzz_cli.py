@@ -12,7 +12,8 @@ fresh in-memory deployment (``tests.fuzz_world``) and checks what a user
 would see:
 
 * the exit status is 0, 1 or 2 and ``main`` never raises;
-* a failure (1 or 2) writes exactly one line on stderr, no traceback;
+* a failure (1 or 2) writes exactly one line on stderr (``delete`` of
+  several ids: one for each that failed), no traceback;
 * a success writes nothing on stderr but ``create --count``'s summary
   line, and ``--format json`` prints one JSON document;
 * a refused request changes nothing: volumes, snapshots, images, types,
@@ -174,6 +175,7 @@ def command_lines(draw, commands):
         tokens = ([f'{option}={value}'] if draw(st.booleans())
                   else [option, value])
         groups.append((option, value, tokens))
+    extra = None
     if not draw(st.integers(0, 7)):
         extra = draw(st.sampled_from(['--nope', 'extra', '-x']))
         groups.append((None, None, [extra]))
@@ -182,7 +184,9 @@ def command_lines(draw, commands):
     facts = {'command': name,
              'project': given.get('--project-id', DEFAULT_PROJECT),
              'format': given.get('--format', 'table'),
-             'creates': _creates(given.get('--count', '1'))}
+             'creates': _creates(given.get('--count', '1')),
+             # 'delete ID extra' deletes two: one line for each that fails.
+             'deletes': 2 if name == 'delete' and extra == 'extra' else 1}
     argv = [name] + [token for _o, _v, tokens in groups for token in tokens]
     return argv, facts
 
@@ -281,13 +285,15 @@ def check_command_line(conf, root, argv, facts, monkeypatch):
     lines = err.splitlines()
     assert 'Traceback' not in err, err
     assert status in (0, 1, 2), (status, err)
-    several = facts['command'] == 'create' and facts['creates'] > 1
+    deletes = facts['deletes']
+    several = (facts['command'] == 'create' and facts['creates'] > 1
+               or deletes > 1)
     if status:
-        assert len(lines) == 1, err
-        if not several:
-            assert REASON.match(lines[0]), err
+        assert 1 <= len(lines) <= deletes, err
+        if not several or deletes > 1:
+            assert all(REASON.match(line) for line in lines), err
     else:
-        assert len(lines) == (1 if several else 0), err
+        assert len(lines) == (1 if several and deletes == 1 else 0), err
         if facts['format'] == 'json':
             json.loads(out)
     if status == 2 or (status and not several):

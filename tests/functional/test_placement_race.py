@@ -51,7 +51,7 @@ total_capacity_gb = {capacity}
 """
 
 
-@pytest.fixture(params=databases.params())
+@pytest.fixture(params=databases.params(long=True))
 def database(request):
     """The database every process shares: SQLite, PostgreSQL, MariaDB."""
     return databases.fresh_url(request, request.param, 'race')

@@ -112,9 +112,8 @@ def test_api_service_with_debug_logs_the_warning(tmp_path, planted):
 
 @pytest.mark.parametrize('path', test_examples.EXAMPLES,
                          ids=os.path.basename)
-def test_examples_keep_stderr_empty(tmp_path, planted, path):
-    env = dict(os.environ, HOME=str(tmp_path),
-               XDG_DATA_HOME=str(tmp_path / 'data'), **planted)
+def test_examples_keep_stderr_empty(tmp_path, request, planted, path):
+    env = test_examples.example_env(path, tmp_path, request, **planted)
     completed = subprocess.run([sys.executable, path], capture_output=True,
                                text=True, env=env, cwd=str(tmp_path),
                                timeout=120)
