@@ -12,7 +12,9 @@ As a script it is one of several OS processes sharing a database::
 
 It opens the database with ``volflow.db.get_api(URL)``, prints ``ready``,
 waits for one line on stdin (the parent releases every process at once),
-runs COUNT creates and prints the outcome as one JSON line. It imports
+runs COUNT creates and prints the outcome as one JSON line, with the
+wall-clock ``started`` and ``finished`` times of its creates (so that the
+parent can see that the processes' creates overlapped). It imports
 volflow only, so it runs from any directory.
 """
 
@@ -22,6 +24,7 @@ import json
 import sys
 import tempfile
 import threading
+import time
 import traceback
 
 from tests import rpcapis
@@ -86,7 +89,9 @@ def main(argv):
         db_api.volume_get_all(ctx)  # connected and schema ready
         print('ready', flush=True)
         sys.stdin.readline()
+        started = time.time()
         outcome = create_at_once(api, ctx, count)
+        outcome.update(started=started, finished=time.time())
     print(json.dumps(outcome), flush=True)
     volflow_db.reset_apis()
     return 0
