@@ -42,6 +42,7 @@ records which tasks ran, so each revert still undoes exactly its own work.
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
+import taskflow.engines
 from taskflow.patterns import linear_flow
 from taskflow.types import failure as ft
 
@@ -381,4 +382,9 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
         {'cast': bool(scheduler_rpcapi and volume_rpcapi)}, db_api,
         uuid=persistence.flow_uuid(store['volume_uuid'], 'api'),
         backend=persistence_backend)
-    return engines.load_engine(flow, store, conf=conf, record=record)
+    recorded = engines.record(flow, store, record, conf)
+    kind, options = engines.engine_options(conf)
+    api_engine = taskflow.engines.load(
+        flow, store=recorded.store, engine=kind, backend=recorded.backend,
+        flow_detail=recorded.flow_detail, **options)
+    return engines.track(api_engine, recorded)

@@ -38,6 +38,7 @@ request again, which the scheduler side recognises as one it has.
 import copy
 
 from oslo_log import log as logging
+import taskflow.engines
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
@@ -341,4 +342,9 @@ def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
                                     reschedule_context))},
         db_api, uuid=persistence.flow_uuid(volume['id'], step),
         backend=persistence_backend)
-    return engines.load_engine(flow, store, conf, engine, record=record)
+    recorded = engines.record(flow, store, record, conf)
+    kind, options = engines.engine_options(conf, engine)
+    manager_engine = taskflow.engines.load(
+        flow, store=recorded.store, engine=kind, backend=recorded.backend,
+        flow_detail=recorded.flow_detail, **options)
+    return engines.track(manager_engine, recorded)

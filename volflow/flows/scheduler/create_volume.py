@@ -28,6 +28,7 @@ attempt number from before the crash, so the new cast carries the same).
 """
 
 from oslo_log import log as logging
+import taskflow.engines
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
@@ -188,5 +189,10 @@ def get_flow(context, db_api, driver_api, request_spec=None,
         'scheduler', volume_id, common.FACTORIES['scheduler'],
         {}, db_api, backend=persistence_backend, uuid=persistence.flow_uuid(
             volume_id, f'scheduler/{attempt(filter_properties)}'))
-    return engines.load_engine(build_flow(db_api, driver_api, notifier),
-                               store, conf, engine, record=record)
+    flow = build_flow(db_api, driver_api, notifier)
+    recorded = engines.record(flow, store, record, conf)
+    kind, options = engines.engine_options(conf, engine)
+    scheduler_engine = taskflow.engines.load(
+        flow, store=recorded.store, engine=kind, backend=recorded.backend,
+        flow_detail=recorded.flow_detail, **options)
+    return engines.track(scheduler_engine, recorded)
