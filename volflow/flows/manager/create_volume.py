@@ -39,6 +39,7 @@ import copy
 
 from oslo_log import log as logging
 import taskflow.engines
+from taskflow import exceptions as taskflow_exceptions
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
@@ -98,11 +99,9 @@ class ExtractVolumeRefTask(flow_utils.VolflowTask):
 class OnFailureRescheduleTask(flow_utils.VolflowTask):
     """Does nothing; its revert reschedules or errors the volume out.
 
-    Its revert result says whether it rescheduled
-    (:func:`volflow.flows.common.rescheduled` finds it by ``reschedules``).
+    Its revert result says whether it rescheduled (:func:`rescheduled`
+    reads it by the task's name).
     """
-
-    reschedules = True
 
     def __init__(self, reschedule_context, db_api, scheduler_rpcapi,
                  backend, do_reschedule, **kwargs):
@@ -274,6 +273,21 @@ class CreateVolumeOnFinishTask(NotifyVolumeActionTask):
                  {'id': volume['id'], 'type': volume_spec['type'],
                   'backend': self.backend})
         self._notify(context, volume)
+
+
+def rescheduled(engine) -> bool:
+    """Whether a failed run of this flow handed its volume back.
+
+    The revert result of OnFailureRescheduleTask, read by the task's name
+    as Cinder's volume manager reads it; the volume row cannot tell, since
+    another backend - or this one again - may already have taken the
+    volume on. False for an engine of another flow.
+    """
+    try:
+        return engine.storage.get_revert_result(
+            OnFailureRescheduleTask.make_name([ACTION])) is True
+    except taskflow_exceptions.NotFound:
+        return False
 
 
 def build_flow(db_api, driver, scheduler_rpcapi, backend, do_reschedule,
