@@ -82,7 +82,6 @@ class API(_changes.VolumeChanges, _snapshots.SnapshotChanges):
             'metadata': metadata,
             'raw_availability_zone': availability_zone,
             'source_volume': source_volume,
-            'optional_args': {'is_quota_committed': False},
         }
         engine = create_volume.get_flow(
             self.db, self.image_service,
