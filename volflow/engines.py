@@ -36,6 +36,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 import taskflow.engines
+from taskflow.engines import base as engine_base
 from taskflow import exceptions as taskflow_exceptions
 from taskflow import flow as taskflow_flow
 from taskflow.persistence import models
@@ -215,7 +216,8 @@ class Recorded:
         return self._store if self.flow_detail is None else None
 
 
-def record(flow, store, run, conf=None):
+def record(flow: taskflow_flow.Flow, store: dict,
+           run: persistence.Record | None, conf=None) -> Recorded:
     """Record a run of ``flow``, then claim it: step 1 of a create flow.
 
     Without ``run``, or with ``[taskflow] persistence_enabled`` off, the
@@ -257,7 +259,8 @@ def record(flow, store, run, conf=None):
     return Recorded(store, run.uuid, detail, backend, run.db_api)
 
 
-def track(engine, recorded):
+def track(engine: engine_base.Engine,
+          recorded: Recorded) -> engine_base.Engine:
     """Tie a loaded engine to its record and claim: step 3; the engine.
 
     A recorded engine gets its store as transient values

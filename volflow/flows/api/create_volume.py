@@ -410,6 +410,8 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
         {'cast': bool(scheduler_rpcapi and volume_rpcapi)}, db_api,
         uuid=persistence.flow_uuid(store['volume_uuid'], 'api'),
         backend=persistence_backend)
+    # Recorded and claimed first; loaded on that record, as taskflow
+    # loads any flow; the claim then goes with the run (volflow.engines).
     recorded = engines.record(flow, store, record, conf)
     kind, options = engines.engine_options(conf)
     api_engine = taskflow.engines.load(

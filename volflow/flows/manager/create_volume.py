@@ -390,6 +390,8 @@ def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
                                     reschedule_context))},
         db_api, uuid=persistence.flow_uuid(volume['id'], step),
         backend=persistence_backend)
+    # Recorded and claimed first; loaded on that record, as taskflow
+    # loads any flow; the claim then goes with the run (volflow.engines).
     recorded = engines.record(flow, store, record, conf)
     kind, options = engines.engine_options(conf, engine)
     manager_engine = taskflow.engines.load(

@@ -201,6 +201,8 @@ def get_flow(context, db_api, driver_api, request_spec=None,
         {}, db_api, backend=persistence_backend, uuid=persistence.flow_uuid(
             volume_id, f'scheduler/{attempt(filter_properties)}'))
     flow = build_flow(db_api, driver_api, notifier)
+    # Recorded and claimed first; loaded on that record, as taskflow
+    # loads any flow; the claim then goes with the run (volflow.engines).
     recorded = engines.record(flow, store, record, conf)
     kind, options = engines.engine_options(conf, engine)
     scheduler_engine = taskflow.engines.load(
