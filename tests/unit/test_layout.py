@@ -83,7 +83,6 @@ UNTESTED = frozenset([
     'volflow/image/fake.py',
     'volflow/message.py',
     'volflow/notifier.py',
-    'volflow/persistence/_backend.py',
     'volflow/persistence/_sql.py',
     'volflow/pywarnings.py',
     'volflow/rpc/local.py',
