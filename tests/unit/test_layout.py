@@ -85,7 +85,6 @@ UNTESTED = frozenset([
     'volflow/pywarnings.py',
     'volflow/rpc/local.py',
     'volflow/scheduler/driver.py',
-    'volflow/service.py',
     'volflow/transport.py',
     'volflow/volume/_snapshots.py',
     'volflow/volume/drivers/base.py',
