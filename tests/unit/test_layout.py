@@ -88,7 +88,6 @@ UNTESTED = frozenset([
     'volflow/transport.py',
     'volflow/volume/_snapshots.py',
     'volflow/volume/drivers/base.py',
-    'volflow/wiring.py',
 ])
 
 
