@@ -83,7 +83,6 @@ UNTESTED = frozenset([
     'volflow/message.py',
     'volflow/persistence/_sql.py',
     'volflow/pywarnings.py',
-    'volflow/rpc/local.py',
     'volflow/scheduler/driver.py',
     'volflow/transport.py',
     'volflow/volume/_snapshots.py',
