@@ -80,11 +80,9 @@ UNTESTED = frozenset([
     'volflow/flows/factories.py',
     'volflow/flows/jobs.py',
     'volflow/flows/manager/_sources.py',
-    'volflow/message.py',
     'volflow/persistence/_sql.py',
     'volflow/pywarnings.py',
     'volflow/scheduler/driver.py',
-    'volflow/transport.py',
     'volflow/volume/_snapshots.py',
     'volflow/volume/drivers/base.py',
 ])
