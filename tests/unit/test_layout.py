@@ -74,7 +74,6 @@ UNTESTED = frozenset([
     'volflow/db/sqlalchemy/_types.py',
     'volflow/db/sqlalchemy/api.py',
     'volflow/db/sqlalchemy/models.py',
-    'volflow/engines.py',
     'volflow/flows/api/_zones.py',
     'volflow/flows/common.py',
     'volflow/flows/factories.py',

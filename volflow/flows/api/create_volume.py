@@ -29,7 +29,10 @@ taskflow reverts the commit first, and its revert releases what it
 counted (or raises, and then taskflow reverts nothing before it), so by
 the time they run nothing is committed any more. A task result is also
 recorded with the task, where a flag in a transient store is lost on
-resume; and a task cannot read a later task's result anyway.
+resume; and a task cannot read a later task's result anyway. A caller
+that passes Cinder's ``optional_args`` dict in the store still sees the
+flag set on commit and cleared by the commit's revert, as in Cinder; no
+task reads it.
 
 Resumed after a crash (:mod:`volflow.persistence`) a step may run twice.
 All hangs on the volume's id in the store (``volume_uuid``, made up
@@ -298,20 +301,26 @@ class QuotaCommitTask(flow_utils.VolflowTask):
         self.quota = quota_engine
 
     def execute(self, context: volflow_context.RequestContext,
-                reservations: list[str]) -> bool:
+                reservations: list[str],
+                optional_args: dict | None = None) -> bool:
         lost = self.quota.commit(context, reservations)
         if lost:
             raise exception.ReservationLost(reservations=', '.join(lost))
+        if optional_args is not None:  # Cinder's flag, for who reads it
+            optional_args['is_quota_committed'] = True
         return True
 
     def revert(self, context: volflow_context.RequestContext,
                result: bool | ft.Failure, volume_type: dict, size: int,
-               volume_id: str, **kwargs) -> None:
+               volume_id: str, optional_args: dict | None = None,
+               **kwargs) -> None:
         if isinstance(result, ft.Failure):
             return  # the commit itself failed: the reserve task rolls back
         self.quota.release(context, context.project_id, quota.type_resources(
             volume_type['name'], volumes=1, gigabytes=size),
             key=_key('release', volume_id))
+        if optional_args is not None:
+            optional_args['is_quota_committed'] = False
 
 
 class VolumeCastTask(flow_utils.VolflowTask):
@@ -395,7 +404,8 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
         ``description``, ``snapshot``, ``image_id``, ``raw_volume_type``,
         ``metadata``, ``raw_availability_zone``, ``source_volume`` and
         optionally ``volume_uuid`` (else made here); Cinder's
-        ``optional_args`` may be there, and is not read.
+        ``optional_args`` may be there (the commit sets its flag; no task
+        reads it).
     :param persistence_backend: the taskflow persistence backend
         (default: :func:`volflow.persistence.get_backend` of ``db_api``).
     """

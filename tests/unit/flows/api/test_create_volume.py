@@ -234,7 +234,7 @@ class _ReleaseFails(quota.QuotaEngine):
         raise RuntimeError('release lost')
 
 
-def _flow_with_failing_tail(env, db_api=None, quota_engine=None):
+def _flow_with_failing_tail(env, db_api=None, quota_engine=None, tail=None):
     db_api = db_api or env.db
     engine_quota = quota_engine or quota.QuotaEngine(db_api, env.conf)
     flow = linear_flow.Flow('volume_create_api')
@@ -247,7 +247,7 @@ def _flow_with_failing_tail(env, db_api=None, quota_engine=None):
         create_volume.QuotaReserveTask(engine_quota),
         create_volume.EntryCreateTask(db_api),
         create_volume.QuotaCommitTask(engine_quota),
-        _Boom('boom'))
+        tail or _Boom('boom'))
     return flow
 
 
@@ -275,6 +275,33 @@ def test_commit_revert_is_idempotent(env):
         commit.revert(env.ctx, True, vtype, 3, volume['id'])
     assert env.usage()['gigabytes'] == {'in_use': 2, 'reserved': 0}
     assert env.usage()['volumes'] == {'in_use': 1, 'reserved': 0}
+
+
+class _SeesTheFlag(task.Task):
+    """A failing task after QuotaCommitTask that notes Cinder's flag."""
+
+    def execute(self, optional_args):
+        self.seen = dict(optional_args)
+        raise RuntimeError('boom after the commit')
+
+
+def test_cinders_optional_args_flag_follows_the_commit(env):
+    """A store with Cinder's ``optional_args`` sees the flag as in Cinder.
+
+    Set by the commit; cleared again when a later task fails and the
+    commit's revert releases what it counted.
+    """
+    flag = {'is_quota_committed': False}
+    create_what = dict(conftest.store(env.ctx, size=1), optional_args=flag)
+    sees = _SeesTheFlag('sees')
+    engine = engines.load_engine(_flow_with_failing_tail(env, tail=sees),
+                                 create_what, conf=env.conf)
+    with pytest.raises(RuntimeError, match='boom after'):
+        engines.run_engine(engine)
+    assert sees.seen == {'is_quota_committed': True}
+    assert engine.storage.fetch('optional_args') == {
+        'is_quota_committed': False}
+    invariants.assert_invariants(env.db, ['p1'])
 
 
 def test_a_commit_revert_that_fails_leaves_committed_state_alone(env):
