@@ -20,9 +20,12 @@ its process died first), ``RUNNING`` or ``REVERTING`` (interrupted), or
    unless the flow rescheduled it.
 
 A flow that cannot be rebuilt (a backend no longer configured) or that
-ends neither finished nor reverted is given up: what its record shows it
-did is compensated where that is possible without its tasks, its volume
-is set ``error``, and it is marked so that it is not tried again.
+ends neither finished nor reverted is given up, and marked so that it is
+not tried again. What it leaves is decided by the same function
+(:func:`volflow.flows.common.after_failure`, ``given_up``): what the
+record of an API flow shows it did is undone
+(:func:`volflow.flows.api.create_volume.recorded_results`), and the
+volume of any other flow is set ``error``.
 
 Then expired quota reservations are rolled back, and the records of
 flows finished more than ``[taskflow] logbook_retention`` seconds ago are
@@ -47,7 +50,7 @@ from taskflow import states
 from volflow import context as volflow_context
 from volflow import db
 from volflow import engines
-from volflow import exception
+from volflow.flows.api import create_volume as api_flow
 from volflow.flows import common
 from volflow.flows.manager import create_volume as manager_flow
 from volflow import persistence
@@ -72,48 +75,13 @@ def _pending(backend):
             sorted(found)]
 
 
-def _result_of(detail, task):
-    """The recorded result of the task class named ``task``, if done."""
-    for atom in detail:
-        if (atom.name.split(';')[0].endswith(f'.{task}') and
-                atom.state == states.SUCCESS):
-            return atom.results
-    return None
-
-
-def _compensate_api(db_api, detail, reason):
-    """Undo what an API flow that cannot run did, from its record.
-
-    Reservations are rolled back (a committed one is not touched). A
-    volume whose quota was committed counts: it is set ``error``; one
-    whose quota was not is destroyed.
-    """
-    admin = volflow_context.get_admin_context()
-    volume_id = detail.meta[META]['volume_id']
-    reserved = _result_of(detail, 'QuotaReserveTask')
-    if reserved:
-        db_api.reservation_rollback(admin, reserved['reservations'])
-    if _result_of(detail, 'QuotaCommitTask') is not None:
-        common.error_out(db_api, admin, volume_id, reason)
-        return
-    try:
-        volume = db_api.volume_get(admin, volume_id)
-    except exception.VolumeNotFound:
-        return
-    if volume['status'] == 'creating' and not volume['host']:
-        db_api.volume_destroy(admin, volume_id)
-
-
 def _give_up(db_api, backend, detail, why):
+    """Give up a flow that cannot go on: settle its volume, mark it."""
     info = detail.meta[META]
-    reason = f"the {info['kind']} flow could not be resumed: {why}"
-    LOG.error('Volume %(id)s: %(reason)s',
-              {'id': info['volume_id'], 'reason': reason})
-    if info['kind'] == 'api':
-        _compensate_api(db_api, detail, reason)
-    else:  # the host stays: the backend may hold data of the volume
-        common.error_out(db_api, volflow_context.get_admin_context(),
-                         info['volume_id'], reason)
+    common.after_failure(
+        db_api, info['kind'], info['volume_id'], why, given_up=True,
+        recorded=(api_flow.recorded_results(detail)
+                  if info['kind'] == 'api' else None))
     info['abandoned'] = why
     detail.state = states.FAILURE
     backend.get_connection().update_flow_details(detail)

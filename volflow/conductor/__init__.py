@@ -31,8 +31,10 @@ the board - and its logbook is destroyed. If its volume is still
 reschedule interrupted half-way), it is set to ``error`` first: no
 volume stays ``creating`` once its job is done. A job that can never run
 (its logbook is gone, its steps do not rebuild) is errored and consumed
-alike. A database or board failure while running abandons the job for
-another try.
+alike. What a failed step or job leaves is decided in the one place that
+decides it for the services and ``volflow resume`` too
+(:func:`volflow.flows.common.after_failure`). A database or board
+failure while running abandons the job for another try.
 
 **Backends.** A conductor given ``backends`` (``volflow conductor
 --backend NAME``, on the host holding those backends' storage) runs the
@@ -272,8 +274,10 @@ class Conductor:
             if outcome == _job.RETRY:  # no hot loop on a failure
                 self._stopping.wait(_BOARD_RETRY)
             return
-        if outcome != _job.HANDED_OFF:
-            self._error_if_creating(run, outcome)
+        if outcome != _job.HANDED_OFF and run.volume_id:
+            # Broken, or ended: a volume still creating has failed.
+            common.after_failure(self.db, 'job', run.volume_id, run.last,
+                                 given_up=outcome == _job.BROKEN)
         self.board.consume(run.job, self.owner)
         if run.book is not None:
             try:
@@ -282,21 +286,6 @@ class Conductor:
                     conn.destroy_logbook(run.book.uuid)
             except taskflow_exceptions.NotFound:
                 pass
-
-    def _error_if_creating(self, run, outcome):
-        if not run.volume_id:
-            return
-        db_api = self.db
-        admin = volflow_context.get_admin_context()
-        try:
-            status = db_api.volume_get(admin, run.volume_id)['status']
-        except exception.VolumeNotFound:
-            return
-        if status == 'creating':
-            what = ('could not be run' if outcome == _job.BROKEN
-                    else 'ended with the volume still creating')
-            common.error_out(db_api, admin, run.volume_id,
-                             f'The creation job {what} ({run.last})')
 
     def _finish(self):
         with self._lock:

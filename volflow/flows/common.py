@@ -1,8 +1,11 @@
 """What the flows share (Cinder's flows/common.py): failures and names.
 
 A volume's ``reason`` is one line (:func:`one_line`); a volume is set
-``error`` only while still ``creating`` (:func:`error_out`); and what is
-done once a flow failed, wherever it ran, is :func:`after_failure`.
+``error`` only while still ``creating`` (:func:`error_out`); and what a
+failed create leaves once its tasks' reverts ran - a flow raised, a
+recorded flow given up, a conductor's job broken or ended with its
+volume still ``creating`` - is decided in one place, wherever it ran:
+:func:`after_failure`.
 """
 
 from oslo_config import cfg
@@ -77,15 +80,19 @@ def backend_failed(backend, what):
     return f"backend '{backend}' failed to create the volume: {what}"
 
 
-def after_failure(db_api, kind, volume_id, exc, backend=None,
-                  rescheduled=False):
-    """What is done once a create flow failed: the one answer for all.
+def after_failure(db_api, kind, volume_id, why, backend=None,
+                  rescheduled=False, given_up=False, recorded=None):
+    """What a failed create leaves, once its reverts ran: the one answer.
 
-    The scheduler and volume managers, ``volflow resume`` and the
-    conductors call it after a flow of theirs raised, so that no volume
-    stays ``creating`` whichever process ran the flow:
+    The reverts of the flows' tasks come first: taskflow runs them when a
+    task fails. What remains after them is decided here and nowhere else,
+    for every process that runs flows - the scheduler and volume
+    managers, ``volflow resume``, the conductors - and every way a create
+    can fail, so that no volume stays ``creating``.
 
-    * ``api``: nothing; the flow's reverts undid what it did, or its
+    A flow of ``kind`` raised ``why`` (its reverts ran):
+
+    * ``api``: nothing; the reverts undid what it did, or its
       VolumeCastTask set the volume ``error``;
     * ``scheduler``: a volume still ``creating`` is set ``error``,
       ``Scheduling failed: <why>``;
@@ -95,12 +102,61 @@ def after_failure(db_api, kind, volume_id, exc, backend=None,
       a volume still ``creating`` on ``backend`` is set ``error`` with no
       host, as its rescheduling task's revert would have done.
 
+    A recorded flow of ``kind`` is ``given_up`` by ``volflow resume``:
+    it cannot be rebuilt, or it ended neither finished nor reverted;
+    ``why`` says which. Its tasks cannot revert, so the reason is
+    ``the <kind> flow could not be resumed: <why>`` and
+
+    * ``api``: what ``recorded`` says the flow did is undone
+      (:func:`volflow.flows.api.create_volume.recorded_results`): its
+      reservation is rolled back (a committed one is left alone); a
+      volume whose quota was ``committed`` counts, and is set ``error``;
+      one whose quota was not, still ``creating`` and unplaced, is
+      destroyed;
+    * ``scheduler``, ``manager``: a volume still ``creating`` is set
+      ``error``; its host stays (the backend may hold data of it).
+
+    A conductor's ``job`` (kind ``job``; ``why``: how its last step
+    ended) that could not be run (``given_up``) or that ended with its
+    volume still ``creating``: the volume is set ``error``, ``The
+    creation job could not be run (<why>)`` or ``The creation job ended
+    with the volume still creating (<why>)``.
+
     :returns: whether the volume was handed back to the scheduler.
     """
     admin = volflow_context.get_admin_context()
+    if kind == 'job':
+        try:
+            volume = db_api.volume_get(admin, volume_id)
+        except exception.VolumeNotFound:
+            return False
+        if volume['status'] == 'creating':
+            what = ('could not be run' if given_up
+                    else 'ended with the volume still creating')
+            error_out(db_api, admin, volume_id,
+                      f'The creation job {what} ({why})')
+        return False
+    if given_up:
+        reason = f'the {kind} flow could not be resumed: {why}'
+        LOG.error('Volume %(id)s: %(reason)s',
+                  {'id': volume_id, 'reason': reason})
+        if kind == 'api':
+            recorded = recorded or {}
+            if recorded.get('reservations') is not None:
+                db_api.reservation_rollback(admin, recorded['reservations'])
+            if not recorded.get('committed'):
+                try:
+                    volume = db_api.volume_get(admin, volume_id)
+                except exception.VolumeNotFound:
+                    return False
+                if volume['status'] == 'creating' and not volume['host']:
+                    db_api.volume_destroy(admin, volume_id)
+                return False
+        error_out(db_api, admin, volume_id, reason)
+        return False
     if kind == 'scheduler':
         if error_out(db_api, admin, volume_id,
-                     f'Scheduling failed: {one_line(exc)}'):
+                     f'Scheduling failed: {one_line(why)}'):
             _tell_user_of(db_api, admin, volume_id,
                           message.SCHEDULE_ALLOCATE_VOLUME)
     elif kind == 'manager':
@@ -116,7 +172,7 @@ def after_failure(db_api, kind, volume_id, exc, backend=None,
         if (volume['status'] == 'creating' and volume['host'] and
                 backends.backend_of_host(volume['host']) == backend and
                 error_out(db_api, admin, volume_id,
-                          backend_failed(backend, one_line(exc)),
+                          backend_failed(backend, one_line(why)),
                           host=None)):
             tell_user(db_api, admin, volume,
                       message.CREATE_VOLUME_FROM_BACKEND,

@@ -22,6 +22,12 @@ that ran, in reverse order, including the one that failed):
   nothing is left in ``creating`` (Cinder releases the quota there and
   leaves the row in ``creating``).
 
+What remains after the reverts is decided in one place,
+:func:`volflow.flows.common.after_failure`: after this flow raised,
+nothing. A recorded run ``volflow resume`` gives up on (it can no longer
+revert) is undone there from what :func:`recorded_results` reads in its
+record, by the tasks' names.
+
 Committing is QuotaCommitTask's result, ``quota_committed``, where Cinder
 sets a flag in the store (``optional_args['is_quota_committed']``) that
 the reserve and entry reverts read. Those reverts need no flag here:
@@ -48,6 +54,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 import taskflow.engines
 from taskflow.patterns import linear_flow
+from taskflow import states
 from taskflow.types import failure as ft
 
 from volflow import conf as volflow_conf
@@ -368,6 +375,23 @@ class VolumeCastTask(flow_utils.VolflowTask):
             return self.db.volume_get(context, volume_id)
         except exception.VolumeNotFound:
             return None  # deleted already (a forced delete)
+
+
+def recorded_results(flow_detail) -> dict:
+    """What a recorded run of this flow did, by its tasks' names.
+
+    ``{'reservations': the reservations QuotaReserveTask made, or None,
+    'committed': whether QuotaCommitTask committed them}``, from the tasks
+    recorded as done in ``flow_detail`` (a taskflow ``FlowDetail``): what
+    undoing a run that can no longer revert needs
+    (:func:`volflow.flows.common.after_failure`).
+    """
+    done = {atom.name: atom.results for atom in flow_detail
+            if atom.state == states.SUCCESS}
+    reserved = done.get(QuotaReserveTask.make_name([ACTION]))
+    return {'reservations': reserved['reservations'] if reserved else None,
+            'committed': done.get(
+                QuotaCommitTask.make_name([ACTION])) is not None}
 
 
 def build_flow(db_api, image_service_api, availability_zones,
