@@ -75,7 +75,6 @@ UNTESTED = frozenset([
     'volflow/db/sqlalchemy/api.py',
     'volflow/db/sqlalchemy/models.py',
     'volflow/flows/api/_zones.py',
-    'volflow/flows/common.py',
     'volflow/flows/factories.py',
     'volflow/flows/jobs.py',
     'volflow/flows/manager/_sources.py',
