@@ -12,14 +12,15 @@ work: a write that would tell resume nothing (a task's ``RUNNING``, a
 progress-only update, a flow recorded ``PENDING`` now ``RUNNING``) is not
 made, and a flow's atom details go in with its record, in one statement.
 
-Its engine is volflow's own (:func:`volflow.db.sqlalchemy._engine.
-create_engine`): pooled, and on SQLite in WAL mode with a busy timeout,
-``synchronous = NORMAL`` and every transaction opened with ``BEGIN
-IMMEDIATE`` - taskflow reads a row and then updates it in one
-transaction, which under WAL fails at once ("database is locked") if
-another writer committed in between, unless the write lock is taken
-first. ``foreign_keys`` is on, so that destroying a logbook removes its
-flow and atom details as the schema's ``ON DELETE CASCADE`` says.
+Its engine is oslo.db's, made as volflow's database's is
+(:func:`volflow.db.sqlalchemy._engine.transaction_manager`): on SQLite in
+WAL mode with a busy timeout, ``synchronous = NORMAL`` and every
+transaction opened with ``BEGIN IMMEDIATE`` - taskflow reads a row and
+then updates it in one transaction, which under WAL fails at once
+("database is locked") if another writer committed in between, unless
+the write lock is taken first. ``foreign_keys`` is on (oslo.db's
+``sqlite_fk``), so that destroying a logbook removes its flow and atom
+details as the schema's ``ON DELETE CASCADE`` says.
 The tables are made by volflow's migrations, with volflow's.
 
 Importing taskflow's backend module (``impl_sqlalchemy``) imports alembic,
@@ -36,6 +37,7 @@ import collections
 import contextlib
 import threading
 
+from oslo_db import exception as db_exc
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from taskflow import exceptions as taskflow_exceptions
@@ -61,14 +63,6 @@ def _sans_progress(values):
     meta = values.get('meta') or {}
     return dict(values, meta={key: value for key, value in meta.items()
                               if key not in _PROGRESS})
-
-
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute('PRAGMA foreign_keys = ON')
-    finally:
-        cursor.close()
 
 
 def in_memory(url):
@@ -236,7 +230,7 @@ class _Connection(base.Connection):
                     for flow_detail in book:
                         self._insert_flow_details(conn, flow_detail,
                                                   book.uuid)
-            except sa_exc.IntegrityError:
+            except db_exc.DBDuplicateEntry:
                 return False
         for flow_detail in book:
             self._remember_flow(flow_detail)
@@ -321,7 +315,7 @@ def _storage_errors(what, uuid):
     """Database errors as taskflow's ``StorageFailure``, as taskflow's."""
     try:
         yield
-    except sa_exc.SQLAlchemyError:
+    except (db_exc.DBError, sa_exc.SQLAlchemyError):
         taskflow_exceptions.raise_with_cause(
             taskflow_exceptions.StorageFailure,
             f'Failed {what} with uuid {uuid!r}')
@@ -331,17 +325,14 @@ class SQLAlchemyBackend(base.Backend):
     """A taskflow SQLAlchemy backend with one cached, upgraded connection.
 
     :param connection: a SQLAlchemy URL.
-    :param engine_kwargs: passed to ``create_engine`` (the pool's sizes).
+    :param engine_kwargs: oslo.db's engine options (the pool's sizes;
+        :func:`volflow.db.sqlalchemy._engine.engine_options`).
     """
 
     def __init__(self, connection, **engine_kwargs):
-        # No ping per checkout (a round trip before every one of the
-        # ~40 writes of a create): a dropped connection fails its
-        # statement instead, and taskflow's storage retries it.
-        engine = _engine.create_engine(connection, pool_pre_ping=False,
-                                       **engine_kwargs)
+        engine = _engine.engine_of(_engine.transaction_manager(
+            connection, sqlite_fk=True, **engine_kwargs), connection)
         if engine.dialect.name == 'sqlite':
-            sa.event.listen(engine, 'connect', _sqlite_foreign_keys)
             engine = engine.execution_options(
                 **{_engine.BEGIN_OPTION: 'immediate'})
         super().__init__({'connection': connection})

@@ -11,12 +11,12 @@ lock).
 
 import datetime
 
+from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from volflow.db.sqlalchemy import _engine
@@ -63,7 +63,7 @@ def _insert_if_absent(session, values):
     try:
         with session.begin_nested():
             session.execute(sa.insert(_CLAIMS), values)
-    except sa_exc.IntegrityError:
+    except db_exc.DBDuplicateEntry:
         return False
     return True
 

@@ -27,11 +27,10 @@ import contextlib
 import copy
 import threading
 
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_utils import timeutils
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import orm
 
 from volflow.db import api
 from volflow.db import rules
@@ -89,17 +88,19 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
     :param connection: a SQLAlchemy URL.
     :param upgrade_older: upgrade a database at an older schema revision
         on first use, instead of refusing to run on it.
-    :param engine_kwargs: passed to :func:`sqlalchemy.create_engine`.
-    :ivar engine: the Engine, for an embedding service that shares it.
+    :param engine_kwargs: oslo.db's engine options
+        (:func:`volflow.db.sqlalchemy._engine.engine_options`).
+    :ivar engine: the enginefacade's Engine, for an embedding service that
+        shares it.
     """
 
     def __init__(self, connection: str, upgrade_older: bool = False,
                  **engine_kwargs):
         super().__init__()
         self._upgrade_older = upgrade_older
-        self.engine = _engine.create_engine(connection, **engine_kwargs)
-        self._sessionmaker = orm.sessionmaker(bind=self.engine,
-                                              expire_on_commit=False)
+        self._manager = _engine.transaction_manager(connection,
+                                                    **engine_kwargs)
+        self.engine = _engine.engine_of(self._manager, connection)
         self._schema_lock = threading.Lock()
         self._schema_ready = False
         # One in-memory SQLite connection is shared: take turns on it.
@@ -132,10 +133,11 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         self._ensure_schema()
         try:
             with self._connection_lock, _engine.transaction(
-                    self._sessionmaker, write) as session:
+                    self._manager, write) as session:
                 yield session
-        except (sa_exc.DataError, ValueError, OverflowError) as exc:
-            cause = getattr(exc, 'orig', None) or exc
+        except (db_exc.DBDataError, ValueError, OverflowError) as exc:
+            cause = getattr(getattr(exc, 'inner_exception', None), 'orig',
+                            None) or exc
             raise exception.InvalidInput(
                 reason=(f"the database can't store a value: "
                         f"{str(cause).strip().splitlines()[0]}")) from exc
@@ -182,7 +184,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
                 session.flush()
                 return _volume_dict(
                     volume, self._type_name(session, volume.volume_type_id))
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise duplicate from None
 
     def volume_get(self, context, volume_id):
@@ -250,7 +252,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
                 row.update_from(record)
                 session.add(row)
             return row.to_dict()
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise rules.already_exists(kind, record['id']) from None
 
     def snapshot_create(self, context, values):

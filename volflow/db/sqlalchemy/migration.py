@@ -26,6 +26,7 @@ import logging as std_logging
 import os
 import re
 
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -92,7 +93,7 @@ def _read_version(conn, begin):
         with begin():
             return conn.execute(sa.text(
                 f'SELECT version_num FROM {VERSION_TABLE}')).scalar()
-    except sa_exc.DBAPIError:
+    except (db_exc.DBError, sa_exc.DBAPIError):  # oslo.db's engine or not
         return None
 
 
