@@ -243,7 +243,7 @@ def _sql_backend(engine, conf):
     from volflow.db.sqlalchemy import _engine
     options = _engine.engine_options(conf)
     if url == db_url:
-        return _sql.SQLAlchemyBackend(url, **options)
+        return _sql.SQLAlchemyBackend(url, claims_conf=conf, **options)
     backend = _URL_BACKENDS.get(url)
     if backend is None:
         backend = _URL_BACKENDS.setdefault(

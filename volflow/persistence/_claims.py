@@ -11,6 +11,12 @@ crash does not wait for the expiry. The same thread removes old records
 (:func:`cleanup`) every ``logbook_retention``
 seconds, at most once a minute, in a long-running process.
 
+Where the records and the claims share a database, the SQL persistence
+backend (:mod:`volflow.persistence._sql`) writes a flow's claim in the
+transaction that records the flow, and drops it in the one that records
+its final state: :func:`claim` and :func:`release` then have nothing left
+to write (two transactions fewer per flow).
+
 The owner name is ``<host>:<pid>:<random>``: the random part keeps a
 later process that reuses the pid from being taken for the dead one (it
 is then only thought alive, which merely delays a takeover).
@@ -35,6 +41,8 @@ LOG = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _OWNER = {}  # pid -> owner name (a forked child gets a name of its own)
 _HELD = {}  # (id(db_api), flow uuid) -> db_api
+_RECORDED = set()  # flow uuids claimed in their record's transaction
+_DROPPED = set()  # flow uuids whose claim went with their final state
 _THREAD = None
 
 
@@ -77,10 +85,39 @@ def dead_owners(db_api):
     return dead
 
 
+def claim_row(conf, flow_uuid):
+    """The claim row of ``flow_uuid`` for this process, as it is now."""
+    return {'flow_uuid': flow_uuid, 'owner': owner(),
+            'expire': _expire(conf)}
+
+
+def claimed_with_record(flow_uuid):
+    """Its claim was written with the flow's record: claim() only holds."""
+    with _LOCK:
+        _RECORDED.add(flow_uuid)
+
+
+def held(flow_uuid):
+    """Whether this process holds the claim of ``flow_uuid`` (not dropped)."""
+    with _LOCK:
+        return flow_uuid not in _DROPPED and any(
+            uuid == flow_uuid for _id, uuid in _HELD)
+
+
+def dropped_with_state(flow_uuid):
+    """Its claim went with the final state: release() only forgets."""
+    with _LOCK:
+        _DROPPED.add(flow_uuid)
+
+
 def claim(db_api, conf, flow_uuid, dead=()):
     """Claim a flow for this process; whether it is now ours."""
-    if not db_api.flow_claim(volflow_context.get_admin_context(), flow_uuid,
-                             owner(), _expire(conf), dead_owners=dead):
+    with _LOCK:
+        recorded = flow_uuid in _RECORDED
+        _RECORDED.discard(flow_uuid)
+    if not recorded and not db_api.flow_claim(
+            volflow_context.get_admin_context(), flow_uuid, owner(),
+            _expire(conf), dead_owners=dead):
         return False
     with _LOCK:
         _HELD[(id(db_api), flow_uuid)] = db_api
@@ -92,6 +129,10 @@ def release(db_api, flow_uuid):
     """Drop this process's claim on a flow."""
     with _LOCK:
         _HELD.pop((id(db_api), flow_uuid), None)
+        dropped = flow_uuid in _DROPPED
+        _DROPPED.discard(flow_uuid)
+    if dropped:
+        return
     try:
         db_api.flow_claim_release(volflow_context.get_admin_context(),
                                   flow_uuid, owner())

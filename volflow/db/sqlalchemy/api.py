@@ -175,9 +175,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         duplicate = rules.already_exists('volume', record['id'])
         try:
             with self._transaction(write=True) as session:
-                if session.scalar(sa.select(models.Volume.seq).where(
-                        models.Volume.id == record['id'])) is not None:
-                    raise duplicate
+                # A volume with this id already: the unique id refuses it.
                 volume = models.Volume()
                 volume.update_from(record)
                 session.add(volume)
@@ -337,6 +335,15 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         with self._transaction() as session:
             return {q.resource: q.hard_limit for q in session.scalars(stmt)}
 
+    def quota_get_all_of(self, context, project_ids):
+        stmt = sa.select(models.Quota).where(
+            models.Quota.project_id.in_(list(project_ids)))
+        found = {project_id: {} for project_id in project_ids}
+        with self._transaction() as session:
+            for q in session.scalars(stmt):
+                found[q.project_id][q.resource] = q.hard_limit
+        return [found[project_id] for project_id in project_ids]
+
     @_engine.retry_on_deadlock
     def quota_set(self, context, project_id, resource, limit):
         with self._transaction(write=True) as session:
@@ -362,10 +369,11 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
 
     @_engine.retry_on_deadlock
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None):
+                      key=None, defaults_from=None):
         with self._transaction(write=True) as session:
             return _quota.reserve(session, project_id, deltas, limits,
-                                  expire, key=key)
+                                  expire, key=key,
+                                  defaults_from=defaults_from)
 
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):
