@@ -223,12 +223,36 @@ def _listen_first(engine, event, fn):
     IMMEDIATE`` and mark it. SQLAlchemy ignores ``insert=True`` for an
     engine's events: the others are taken off and put back after.
     """
-    others = list(getattr(engine.dispatch, event))
+    # An engine's events, or (handle_error) its dialect's.
+    dispatch = (engine.dispatch if hasattr(engine.dispatch, event)
+                else engine.dialect.dispatch)
+    others = list(getattr(dispatch, event))
     for other in others:
         sa.event.remove(engine, event, other)
     sa.event.listen(engine, event, fn)
     for other in others:
         sa.event.listen(engine, event, other)
+
+
+def refuse_unstorable_values(engine):
+    """A value the driver can't take is bad input, raised as such.
+
+    A NUL character, text that can't be encoded, a number out of the
+    driver's range fail in the driver before the database sees them;
+    oslo.db would wrap them as ``DBError``, logging each with a warning
+    and its traceback. volflow's hook runs first and raises
+    ``InvalidInput``, which bypasses oslo.db's.
+    """
+    _listen_first(engine, 'handle_error', _refuse_unstorable)
+
+
+def _refuse_unstorable(context):
+    error = context.original_exception
+    if (context.sqlalchemy_exception is None and
+            isinstance(error, (ValueError, OverflowError))):
+        raise exception.InvalidInput(
+            reason=(f"the database can't store a value: "
+                    f"{str(error).strip().splitlines()[0]}")) from error
 
 
 def _mysql_read_committed(dbapi_connection, connection_record):

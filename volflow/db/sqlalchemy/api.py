@@ -101,6 +101,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         self._manager = _engine.transaction_manager(connection,
                                                     **engine_kwargs)
         self.engine = _engine.engine_of(self._manager, connection)
+        _engine.refuse_unstorable_values(self.engine)
         self._schema_lock = threading.Lock()
         self._schema_ready = False
         # One in-memory SQLite connection is shared: take turns on it.
