@@ -19,15 +19,15 @@ from oslo_config import cfg
 from taskflow import exceptions as taskflow_exceptions
 from taskflow.persistence.backends import impl_memory
 from taskflow.persistence import base
-from taskflow import states
 from taskflow.types import failure as taskflow_failure
 
 from volflow import db
+from volflow.persistence import _held
 
 CONF = cfg.CONF
 
 #: Flow states that need nothing more.
-FINISHED = frozenset([states.SUCCESS, states.REVERTED])
+FINISHED = _held.FINISHED
 #: Key of volflow's entry in a flow detail's meta, beside taskflow's
 #: ``factory`` (:func:`volflow.persistence.new_detail`).
 META = 'volflow'

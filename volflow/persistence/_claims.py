@@ -31,34 +31,19 @@ import weakref
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 
 from volflow import context as volflow_context
 from volflow.persistence import _backend
+from volflow.persistence import _held
 
 LOG = logging.getLogger(__name__)
 
-_LOCK = threading.Lock()
-_OWNER = {}  # pid -> owner name (a forked child gets a name of its own)
-_HELD = {}  # (id(db_api), flow uuid) -> db_api
-_RECORDED = set()  # flow uuids claimed in their record's transaction
-_DROPPED = set()  # flow uuids whose claim went with their final state
+_LOCK = _held.LOCK
+_HELD = _held.HELD
 _THREAD = None
 
-
-def owner():
-    """This process's owner name."""
-    pid = os.getpid()
-    with _LOCK:
-        if pid not in _OWNER:
-            _OWNER[pid] = (f'{socket.gethostname()}:{pid}:'
-                           f'{uuidutils.generate_uuid()[:8]}')
-        return _OWNER[pid]
-
-
-def _expire(conf):
-    return timeutils.utcnow() + datetime.timedelta(
-        seconds=conf.taskflow.flow_claim_expiry)
+owner = _held.owner
+_expire = _held.expire
 
 
 def _pid_alive(pid):
@@ -85,36 +70,11 @@ def dead_owners(db_api):
     return dead
 
 
-def claim_row(conf, flow_uuid):
-    """The claim row of ``flow_uuid`` for this process, as it is now."""
-    return {'flow_uuid': flow_uuid, 'owner': owner(),
-            'expire': _expire(conf)}
-
-
-def claimed_with_record(flow_uuid):
-    """Its claim was written with the flow's record: claim() only holds."""
-    with _LOCK:
-        _RECORDED.add(flow_uuid)
-
-
-def held(flow_uuid):
-    """Whether this process holds the claim of ``flow_uuid`` (not dropped)."""
-    with _LOCK:
-        return flow_uuid not in _DROPPED and any(
-            uuid == flow_uuid for _id, uuid in _HELD)
-
-
-def dropped_with_state(flow_uuid):
-    """Its claim went with the final state: release() only forgets."""
-    with _LOCK:
-        _DROPPED.add(flow_uuid)
-
-
 def claim(db_api, conf, flow_uuid, dead=()):
     """Claim a flow for this process; whether it is now ours."""
     with _LOCK:
-        recorded = flow_uuid in _RECORDED
-        _RECORDED.discard(flow_uuid)
+        recorded = flow_uuid in _held.RECORDED
+        _held.RECORDED.discard(flow_uuid)
     if not recorded and not db_api.flow_claim(
             volflow_context.get_admin_context(), flow_uuid, owner(),
             _expire(conf), dead_owners=dead):
@@ -129,8 +89,8 @@ def release(db_api, flow_uuid):
     """Drop this process's claim on a flow."""
     with _LOCK:
         _HELD.pop((id(db_api), flow_uuid), None)
-        dropped = flow_uuid in _DROPPED
-        _DROPPED.discard(flow_uuid)
+        dropped = flow_uuid in _held.DROPPED
+        _held.DROPPED.discard(flow_uuid)
     if dropped:
         return
     try:

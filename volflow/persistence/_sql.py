@@ -49,8 +49,7 @@ from taskflow import states
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import migration
-from volflow.persistence import _backend
-from volflow.persistence import _claims
+from volflow.persistence import _held
 
 #: Atom detail meta keys taskflow updates around every execution.
 _PROGRESS = ('progress', 'progress_details')
@@ -300,7 +299,7 @@ class _Connection(base.Connection):
         """
         claims = []
         if self._claims_conf is not None and self._claim_insert is not None:
-            claims = [_claims.claim_row(self._claims_conf, flow_detail.uuid)
+            claims = [_held.claim_row(self._claims_conf, flow_detail.uuid)
                       for flow_detail in book]
         with _storage_errors('creating logbook', book.uuid):
             try:
@@ -316,7 +315,7 @@ class _Connection(base.Connection):
             except db_exc.DBDuplicateEntry:
                 return False
         for flow_uuid in claimed:
-            _claims.claimed_with_record(flow_uuid)
+            _held.claimed_with_record(flow_uuid)
         for flow_detail in book:
             self._remember_flow(flow_detail)
         return True
@@ -324,8 +323,8 @@ class _Connection(base.Connection):
     def _drops_claim(self, flow_detail):
         """Whether the flow's final state write drops its claim too."""
         return (self._claims_conf is not None and
-                flow_detail.state in _backend.FINISHED and
-                _claims.held(flow_detail.uuid))
+                flow_detail.state in _held.FINISHED and
+                _held.held(flow_detail.uuid))
 
     def _write_flow(self, flow_detail, insert_new=False):
         """The flow detail's row, its pending results, maybe its claim."""
@@ -348,10 +347,10 @@ class _Connection(base.Connection):
                 if drop:
                     conn.execute(_flows.CLAIM_RELEASE, {
                         'c_uuid': flow_detail.uuid,
-                        'c_owner': _claims.owner()})
+                        'c_owner': _held.owner()})
         self._remember_atoms(written)
         if drop:
-            _claims.dropped_with_state(flow_detail.uuid)
+            _held.dropped_with_state(flow_detail.uuid)
 
     def update_flow_details(self, flow_detail):
         """The flow detail's row; its atom details only if new ones.
