@@ -57,8 +57,7 @@ def main():
         'context': ctx, 'volume_uuid': VOLUME, 'raw_size': 1,
         'name': 'survivor', 'description': None, 'snapshot': None,
         'image_id': None, 'raw_volume_type': None, 'metadata': None,
-        'raw_availability_zone': None, 'source_volume': None,
-        'optional_args': {'is_quota_committed': False}}
+        'raw_availability_zone': None, 'source_volume': None}
     engine = create_volume.get_flow(
         db_api, images, backends.availability_zones(cfg), create_what,
         scheduler_rpcapi=scheduler_rpcapi, volume_rpcapi=volume_rpcapi,

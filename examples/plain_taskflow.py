@@ -53,7 +53,6 @@ def main():
         'metadata': None,
         'raw_availability_zone': None,
         'source_volume': None,
-        'optional_args': {'is_quota_committed': False},
         'volume_uuid': '11111111-2222-3333-4444-555555555555',
     }
     engine = taskflow.engines.load(flow, store=create_what)
@@ -62,8 +61,7 @@ def main():
     volume = engine.storage.fetch('volume')
     print('volume', volume['id'], volume['name'], volume['size'], 'GB,',
           volume['status'])
-    print('quota committed:',
-          engine.storage.fetch('optional_args')['is_quota_committed'])
+    print('quota committed:', engine.storage.fetch('quota_committed'))
 
 
 if __name__ == '__main__':

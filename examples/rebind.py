@@ -51,7 +51,6 @@ def main():
              'name': None, 'description': None, 'snapshot': None,
              'image_id': None, 'raw_volume_type': None, 'metadata': None,
              'raw_availability_zone': None, 'source_volume': None,
-             'optional_args': {'is_quota_committed': False},
              'volume_uuid': '11111111-2222-3333-4444-555555555555'}
     engine = taskflow.engines.load(flow, store=store)
     engine.run()

@@ -1,29 +1,24 @@
 """Named locks, in the spirit of Cinder's ``cinder/coordination.py``.
 
 Cinder serialises, for example, deleting a volume against cloning it with
-locks named ``<volume id>-delete_volume``. These locks are in-process
-(threads of one process); a lock nobody holds or waits for is forgotten.
+locks named ``<volume id>-delete_volume``. These are oslo.concurrency's
+in-process locks (``lockutils.lock``): threads of one process; a lock
+nobody holds or waits for is forgotten. Across processes volflow needs no
+lock here: a volume's backend operations run in the one process that
+serves its backend (a volume service, or the conductors of that backend,
+whose jobs are claimed on the jobboard).
 """
 
-import contextlib
-import threading
-import weakref
+from oslo_concurrency import lockutils
 
-_LOCKS = weakref.WeakValueDictionary()
-_GUARD = threading.Lock()
+#: oslo.concurrency's name prefix of volflow's locks.
+_PREFIX = 'volflow-'
 
 
-def _get_lock(name):
-    with _GUARD:
-        lock = _LOCKS.get(name)
-        if lock is None:
-            lock = _LOCKS[name] = threading.RLock()
-        return lock
+def synchronized(name, blocking=True):
+    """Hold the lock called ``name`` for the ``with`` block.
 
-
-@contextlib.contextmanager
-def synchronized(name):
-    """Hold the lock called ``name`` for the ``with`` block."""
-    lock = _get_lock(name)
-    with lock:
-        yield
+    :param blocking: False: raise oslo.concurrency's
+        ``AcquireLockFailedException`` at once if another thread holds it.
+    """
+    return lockutils.lock(name, lock_file_prefix=_PREFIX, blocking=blocking)

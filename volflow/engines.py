@@ -1,14 +1,27 @@
-"""How volflow loads and runs a flow: engines, records, claims, after-run.
+"""How volflow loads and runs a flow: record, claim, load, track, run.
 
-:func:`load_engine` loads a flow with the configured engine type
-(:func:`engine_options`) and, given a :class:`volflow.persistence.Record`
-and with ``[taskflow] persistence_enabled`` on, records it and claims it
-for this process before returning the engine (record first, claim second;
-see :func:`_load`). :func:`run_engine` runs it under the log listener of
+A create flow's ``get_flow`` loads its engine itself, with
+``taskflow.engines.load``, as Cinder's does; this module gives it the
+steps around that load:
+
+1. :func:`record` records the run in taskflow's persistence, then claims
+   it for this process (record first, claim second), and says where
+   taskflow is to record its progress: a flow detail and a backend
+   (:class:`Recorded`) - or none, for a run kept in memory, or a
+   duplicate: a run recorded before, or claimed by another process;
+2. ``taskflow.engines.load(flow, store=..., engine=..., backend=...,
+   flow_detail=..., **options)``, in the flow module, with
+   :func:`engine_options`;
+3. :func:`track` gives a recorded engine its store (as transient values)
+   and ties the claim to the engine: :func:`run_engine` drops it when the
+   run ends, and it is dropped if the engine is garbage-collected unrun.
+
+:func:`run_engine` runs an engine under the log listener of
 :mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim
 and calls what :func:`after_run` deferred. :func:`load_recorded` loads a
 flow recorded before, for ``volflow resume`` and the conductors, which
-hold its claim themselves (:func:`adopt`).
+hold its claim themselves (:func:`adopt`). :func:`load_engine` loads any
+other flow, in memory.
 
 **A loaded engine is a recorded request**: run it, or resume will. The
 in-process rpc relies on it - a cast loads the receiving flow at once and
@@ -23,6 +36,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 import taskflow.engines
+from taskflow.engines import base as engine_base
 from taskflow import exceptions as taskflow_exceptions
 from taskflow import flow as taskflow_flow
 from taskflow.persistence import models
@@ -47,7 +61,7 @@ _RUNS = weakref.WeakKeyDictionary()  # engine -> _Run
 
 
 class _Run:
-    """How :func:`_claimed` treats one loaded engine.
+    """How :func:`_claimed` treats one tracked engine.
 
     ``release``: drops the claim taken at load; it also runs if the engine
     is garbage-collected unrun. None: no claim of ours (a duplicate, or
@@ -82,17 +96,16 @@ def engine_options(conf=None, engine=None, **options):
     return kind, options
 
 
-def load_engine(flow, store, conf=None, engine=None, record=None,
-                **options):
-    """Load ``flow`` with the configured engine type, not yet run.
+def load_engine(flow, store, conf=None, engine=None, **options):
+    """Load ``flow`` in memory with the configured engine type, not run.
+
+    For flows that are not recorded (examples, tests, tools); the create
+    flows record theirs (:func:`record`, :func:`track`).
 
     :param engine: the engine type (default: ``[taskflow] engine``).
-    :param record: a :class:`volflow.persistence.Record`: the run's
-        progress is then recorded so that it can be resumed.
     """
-    conf = conf or CONF
     kind, options = engine_options(conf, engine, **options)
-    return _load(flow, store, conf, record, kind, **options)
+    return taskflow.engines.load(flow, store=store, engine=kind, **options)
 
 
 def run_engine(engine, logger=None):
@@ -102,9 +115,9 @@ def run_engine(engine, logger=None):
     failures into ``WrappedFailure``; the first cause is what the user
     needs to see).
 
-    A recorded run was claimed when it was loaded; :func:`_claimed`
-    skips a duplicate - a flow another process is running or has run -
-    and drops the claim when the run ends.
+    A recorded run was claimed before it was loaded (:func:`record`);
+    :func:`_claimed` skips a duplicate - a flow another process is
+    running or has run - and drops the claim when the run ends.
 
     :returns: whether the flow ran.
     """
@@ -171,54 +184,98 @@ def after_run(callback):
         callbacks.append(callback)
 
 
-def _load(flow, store, conf, record, engine, **options):
-    """Load ``flow`` into an engine that records its progress.
+class Recorded:
+    """A flow run as :func:`record` left it, for ``taskflow.engines.load``.
 
-    Without a record, or with ``[taskflow] persistence_enabled`` off, the
-    engine is loaded as taskflow does by default (in memory).
+    ``flow_detail`` and ``backend``: where taskflow records the run's
+    progress; both None for a run kept in memory (and for a duplicate).
 
-    Otherwise the flow is recorded, then claimed for this process, before
-    the engine is returned: from then on a crash cannot lose it (``volflow
-    resume`` runs it), and no other process runs it while this one may.
-    The claim lasts until the run ends (or the engine is dropped unrun).
-    A flow recorded before, or claimed by a live process between the
-    record and the claim (a ``volflow resume`` that found it), makes this
-    load a duplicate: :func:`_claimed` then drops the run, which is the
-    other's to make.
+    ``store``: what ``taskflow.engines.load`` is to inject. A run in
+    memory gets its whole store so, as in Cinder. A recorded run gets
+    None: its store is in its flow detail's meta already, and holds the
+    request context, which taskflow's SQL backend cannot serialise, so
+    :func:`track` injects it as transient values instead - a real
+    context for the tasks, and no write of its own.
+
+    ``duplicate``: the run was recorded before, or claimed by another
+    process as soon as it was recorded; its engine is never run.
+    """
+
+    def __init__(self, store, flow_uuid=None, flow_detail=None,
+                 backend=None, db_api=None, duplicate=False):
+        self.flow_uuid = flow_uuid
+        self.flow_detail = flow_detail
+        self.backend = backend
+        self.db_api = db_api
+        self.duplicate = duplicate
+        self._store = store
+
+    @property
+    def store(self):
+        """The store for ``taskflow.engines.load``; None once recorded."""
+        return self._store if self.flow_detail is None else None
+
+
+def record(flow: taskflow_flow.Flow, store: dict,
+           run: persistence.Record | None, conf=None) -> Recorded:
+    """Record a run of ``flow``, then claim it: step 1 of a create flow.
+
+    Without ``run``, or with ``[taskflow] persistence_enabled`` off, the
+    run is kept in memory, as taskflow does by default.
+
+    Otherwise the flow detail - with an atom detail per task, as the
+    engine would add them - is recorded, in one transaction, then claimed
+    for this process: from then on a crash cannot lose the run
+    (``volflow resume`` runs it), and no other process runs it while this
+    one may. A flow recorded before, or claimed by a live process between
+    the record and the claim (a ``volflow resume`` that found it), makes
+    this run a duplicate: :func:`run_engine` then drops it, the run being
+    the other's to make.
 
     Record first, claim second: a claim without a record would be a
     request nobody can see. A process killed between the two leaves a
     recorded flow that resume finds; one killed between a claim and a
     record (the other order) would leave a claim that makes the next
     sender of the same request take it for a duplicate, and drop it.
+
+    :param run: a :class:`volflow.persistence.Record`, or None.
+    :returns: a :class:`Recorded`.
     """
-    if record is None or not conf.taskflow.persistence_enabled:
-        return taskflow.engines.load(flow, store=store, engine=engine,
-                                     **options)
-    backend = record.backend or persistence.get_backend(record.db_api, conf)
-    detail = record.detail(flow.name, store)
+    conf = conf or CONF
+    if run is None or not conf.taskflow.persistence_enabled:
+        return Recorded(store)
+    backend = run.backend or persistence.get_backend(run.db_api, conf)
+    detail = run.detail(flow.name, store)
     _add_atom_details(detail, flow)
     if not persistence.create_detail(backend.get_connection(), detail,
-                                     record.kind):
+                                     run.kind):
         LOG.debug('Flow %s was recorded before: this one is a duplicate.',
-                  record.uuid)
-        detail = None
-    elif not _claim_recorded(record.db_api, conf, record.uuid):
+                  run.uuid)
+        return Recorded(store, run.uuid, duplicate=True)
+    if not _claim_recorded(run.db_api, conf, run.uuid):
         LOG.debug('Flow %s was claimed as soon as it was recorded: it '
-                  'runs elsewhere.', record.uuid)
-        detail = None
-    if detail is None:
-        loaded = taskflow.engines.load(flow, store=store, engine=engine,
-                                       **options)
-        _RUNS[loaded] = _Run(record.uuid, duplicate=True)
-        return loaded
-    loaded = taskflow.engines.load(flow, flow_detail=detail,
-                                   backend=backend, engine=engine,
-                                   **options)
-    loaded.storage.inject(store, transient=True)
-    _RUNS[loaded] = _Run(detail.uuid, release=weakref.finalize(
-        loaded, persistence.release, record.db_api, detail.uuid))
-    return loaded
+                  'runs elsewhere.', run.uuid)
+        return Recorded(store, run.uuid, duplicate=True)
+    return Recorded(store, run.uuid, detail, backend, run.db_api)
+
+
+def track(engine: engine_base.Engine,
+          recorded: Recorded) -> engine_base.Engine:
+    """Tie a loaded engine to its record and claim: step 3; the engine.
+
+    A recorded engine gets its store as transient values
+    (:class:`Recorded`); its claim is dropped when :func:`run_engine`
+    ends its run, or when the engine is garbage-collected unrun. A
+    duplicate is marked so, for :func:`run_engine` to skip it.
+    """
+    if recorded.duplicate:
+        _RUNS[engine] = _Run(recorded.flow_uuid, duplicate=True)
+    elif recorded.flow_detail is not None:
+        engine.storage.inject(recorded._store, transient=True)
+        _RUNS[engine] = _Run(recorded.flow_uuid, release=weakref.finalize(
+            engine, persistence.release, recorded.db_api,
+            recorded.flow_uuid))
+    return engine
 
 
 def load_recorded(flow_detail, backend, conf=None):
@@ -301,8 +358,8 @@ def _claimed(engine):
     """Whether this process may run ``engine`` now.
 
     An engine loaded without persistence, or adopted by resume, always
-    may; a recorded one unless it is a duplicate. The claim taken when
-    it was loaded is dropped when the block ends.
+    may; a recorded one unless it is a duplicate. The claim taken by
+    :func:`record` is dropped when the block ends.
     """
     run = _RUNS.pop(engine, None)
     if run is not None and run.duplicate:

@@ -58,7 +58,16 @@ class VolflowTask(task.Task):
     """
 
     def __init__(self, addons=None, **kwargs):
-        super().__init__(_make_task_name(self.__class__, addons), **kwargs)
+        super().__init__(self.make_name(addons), **kwargs)
+
+    @classmethod
+    def make_name(cls, addons=None):
+        """The name a task of this class is given (Cinder's ``make_name``).
+
+        What a caller reads a task's result by:
+        ``engine.storage.get_revert_result(Task.make_name([ACTION]))``.
+        """
+        return _make_task_name(cls, addons)
 
     def _build_arg_mapping(self, executor, requires=None, rebind=None,
                            auto_extract=True, ignore_list=None):

@@ -49,6 +49,7 @@ from volflow import db
 from volflow import engines
 from volflow import exception
 from volflow.flows import common
+from volflow.flows.manager import create_volume as manager_flow
 from volflow import persistence
 from volflow import quota
 from volflow.volume import backends
@@ -138,7 +139,7 @@ def _run(db_api, backend, conf, detail):
     except Exception as exc:
         common.after_failure(db_api, info['kind'], info['volume_id'], exc,
                              detail.meta['factory']['kwargs'].get('backend'),
-                             engine)
+                             manager_flow.rescheduled(engine))
     state = engine.storage.get_flow_state()
     if state == states.SUCCESS:
         return 'finished'

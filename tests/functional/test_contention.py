@@ -48,7 +48,7 @@ REFUSAL = (f"VolumeLimitExceeded: Maximum number of volumes allowed "
 PROCESS_TIMEOUT = 300
 WAIT_TIMEOUT = 60
 
-_SERVERS = databases.params('postgresql', 'mysql')
+_SERVERS = databases.params('postgresql', 'mysql', long=True)
 
 
 @pytest.fixture

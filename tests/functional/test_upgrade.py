@@ -49,7 +49,7 @@ def old_code(tmp_path_factory):
     return str(directory)
 
 
-@pytest.fixture(params=databases.params())
+@pytest.fixture(params=databases.params(long=True))
 def database_url(request):
     """A new, empty database of each kind."""
     return databases.fresh_url(request, request.param, prefix='up')

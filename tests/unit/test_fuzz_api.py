@@ -36,7 +36,7 @@ from volflow.db.sqlalchemy import api as sql_api
 from volflow import exception
 
 #: Examples of the SQL run (each builds a fresh database: a few ms).
-SQL_EXAMPLES = 100
+SQL_EXAMPLES = 50
 
 #: Every character Python's regular expressions take for ``\s``.
 WHITESPACE = [c for c in map(chr, range(0x3001)) if re.fullmatch(r'\s', c)]

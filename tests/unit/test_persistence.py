@@ -18,12 +18,9 @@ import uuid
 from oslo_messaging.notify import _impl_test
 import pytest
 import sqlalchemy
-from taskflow import exceptions as taskflow_exceptions
 from taskflow.patterns import linear_flow
-from taskflow.persistence import models
 from taskflow import retry
 from taskflow import task
-from taskflow.types import failure
 
 from tests.fixtures import databases
 from tests import invariants
@@ -38,7 +35,6 @@ from volflow.flows import factories
 from volflow.flows.manager import create_volume as manager_flow
 from volflow.flows.scheduler import create_volume as scheduler_flow
 from volflow import persistence
-from volflow.persistence import _backend as persistence_backend
 from volflow.persistence import _claims as persistence_claims
 from volflow import quota
 from volflow import recovery
@@ -454,47 +450,3 @@ def test_a_create_failing_for_good_stays_error_and_counted(
     assert (usage['volumes']['in_use'], usage['gigabytes']['in_use']) == (
         1, 2)
     world.check()
-
-
-def test_the_memory_backend_keeps_what_it_is_given():
-    """Saved objects are kept; another object's write merges into them."""
-    conn = persistence_backend.MemoryBackend().get_connection()
-    detail = models.FlowDetail('f', str(uuid.uuid4()))
-    atom = models.TaskDetail('t', str(uuid.uuid4()))
-    detail.add(atom)
-    book = models.LogBook('b', uuid=detail.uuid)
-    book.add(detail)
-    assert conn.create_logbook(book)
-    assert not conn.create_logbook(book)  # recorded before: a duplicate
-    assert conn.get_flow_details(detail.uuid) is detail
-    assert conn.get_atom_details(atom.uuid) is atom
-    written = atom.copy()
-    written.state = 'SUCCESS'
-    written.results = {'volume_id': 'v'}
-    assert conn.update_atom_details(written) is atom
-    assert (atom.state, atom.results) == ('SUCCESS', {'volume_id': 'v'})
-    clone = detail.copy()
-    clone.state = 'RUNNING'
-    later = models.TaskDetail('t2', str(uuid.uuid4()))
-    clone.add(later)
-    assert conn.update_flow_details(clone) is detail
-    assert detail.state == 'RUNNING'
-    assert [ad.name for ad in conn.get_atoms_for_flow(detail.uuid)] == [
-        't', 't2']
-    assert [fd.uuid for fd in conn.get_flows_for_book(book.uuid)] == [
-        detail.uuid]
-    try:
-        raise ValueError('disk on fire')
-    except ValueError:
-        live = failure.Failure()
-    written = atom.copy()
-    written.failure = live
-    conn.update_atom_details(written)
-    assert atom.failure.exc_info is None  # no frames kept alive
-    assert atom.failure.matches(live)
-    conn.destroy_logbook(book.uuid)
-    for missing in (lambda: conn.get_flow_details(detail.uuid),
-                    lambda: conn.get_atom_details(later.uuid),
-                    lambda: conn.update_flow_details(clone)):
-        with pytest.raises(taskflow_exceptions.NotFound):
-            missing()

@@ -20,6 +20,7 @@ from volflow.conductor import _claims
 from volflow import engines
 from volflow.flows import common
 from volflow.flows import jobs
+from volflow.flows.manager import create_volume as manager_flow
 from volflow.rpc import jobboard
 
 LOG = logging.getLogger(__name__)
@@ -177,7 +178,8 @@ class JobRun:
                 info = detail.meta[jobs.META]
                 common.after_failure(
                     self.db, info['kind'], self.volume_id, exc,
-                    detail.meta['factory']['kwargs'].get('backend'), engine)
+                    detail.meta['factory']['kwargs'].get('backend'),
+                    manager_flow.rescheduled(engine))
         finally:
             self._engine = None
         state = engine.storage.get_flow_state()

@@ -77,24 +77,8 @@ def backend_failed(backend, what):
     return f"backend '{backend}' failed to create the volume: {what}"
 
 
-def rescheduled(engine):
-    """Whether a failed manager flow handed its volume back to the scheduler.
-
-    The revert result of the flow's rescheduling task says so (Cinder's
-    manager reads the same result); the volume row cannot tell, since
-    another backend - or this one again - may already have taken the
-    volume on. The task is found by its ``reschedules`` attribute.
-    """
-    for atom in engine.compilation.execution_graph:
-        if getattr(atom, 'reschedules', False):
-            try:
-                return engine.storage.get_revert_result(atom.name) is True
-            except Exception:
-                return False
-    return False
-
-
-def after_failure(db_api, kind, volume_id, exc, backend=None, engine=None):
+def after_failure(db_api, kind, volume_id, exc, backend=None,
+                  rescheduled=False):
     """What is done once a create flow failed: the one answer for all.
 
     The scheduler and volume managers, ``volflow resume`` and the
@@ -105,10 +89,11 @@ def after_failure(db_api, kind, volume_id, exc, backend=None, engine=None):
       VolumeCastTask set the volume ``error``;
     * ``scheduler``: a volume still ``creating`` is set ``error``,
       ``Scheduling failed: <why>``;
-    * ``manager``: nothing if the flow rescheduled the volume
-      (:func:`rescheduled` of ``engine``); otherwise a volume still
-      ``creating`` on ``backend`` is set ``error`` with no host, as its
-      rescheduling task's revert would have done.
+    * ``manager``: nothing if the flow ``rescheduled`` the volume (the
+      revert result of its rescheduling task says so:
+      :func:`volflow.flows.manager.create_volume.rescheduled`); otherwise
+      a volume still ``creating`` on ``backend`` is set ``error`` with no
+      host, as its rescheduling task's revert would have done.
 
     :returns: whether the volume was handed back to the scheduler.
     """
@@ -119,7 +104,7 @@ def after_failure(db_api, kind, volume_id, exc, backend=None, engine=None):
             _tell_user_of(db_api, admin, volume_id,
                           message.SCHEDULE_ALLOCATE_VOLUME)
     elif kind == 'manager':
-        if engine is not None and rescheduled(engine):
+        if rescheduled:
             LOG.info('Volume %(id)s: creation on backend %(backend)s failed '
                      'and was rescheduled.',
                      {'id': volume_id, 'backend': backend})

@@ -43,7 +43,7 @@ in the database before it runs it, and holds the claim until the run
 ends, so that ``volflow resume`` elsewhere leaves it alone; resume claims
 before it resumes (a dead process's claim is taken over), so no two
 processes ever run the same flow at once. Recording and claiming a flow
-as it is loaded is :func:`volflow.engines.load_engine`'s; finishing the
+before it is loaded is :func:`volflow.engines.record`'s; finishing the
 flows a crash left is :mod:`volflow.recovery`'s.
 """
 

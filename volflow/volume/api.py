@@ -15,6 +15,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
+from taskflow import exceptions as taskflow_exceptions
 
 from volflow import db
 from volflow import engines
@@ -81,7 +82,6 @@ class API(_changes.VolumeChanges, _snapshots.SnapshotChanges):
             'metadata': metadata,
             'raw_availability_zone': availability_zone,
             'source_volume': source_volume,
-            'optional_args': {'is_quota_committed': False},
         }
         engine = create_volume.get_flow(
             self.db, self.image_service,
@@ -224,13 +224,15 @@ class API(_changes.VolumeChanges, _snapshots.SnapshotChanges):
 def _volume_as_left(engine):
     """The volume as a run of the API flow left it.
 
-    ``creating``, or ``error`` when the cast failed: as the flow's last
-    task read it, not as the database has it after the flow, when the
-    scheduler flow (already running) may have moved it on.
+    ``creating``, or ``error`` when the cast failed: as VolumeCastTask
+    read it - its result, by the task's name - not as the database has it
+    after the flow, when the scheduler flow (already running) may have
+    moved it on. A flow without the cast, or a volume deleted before the
+    cast read it: the volume as EntryCreateTask made it.
     """
-    for atom in engine.compilation.execution_graph:
-        if isinstance(atom, create_volume.VolumeCastTask):
-            left = engine.storage.get_execute_result(atom.name)
-            if left is not None:
-                return left
-    return engine.storage.fetch('volume')
+    try:
+        left = engine.storage.get_execute_result(
+            create_volume.VolumeCastTask.make_name([create_volume.ACTION]))
+    except taskflow_exceptions.NotFound:
+        left = None
+    return left if left is not None else engine.storage.fetch('volume')

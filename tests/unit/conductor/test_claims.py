@@ -5,6 +5,8 @@ A board double stands in for taskflow's Redis board with its two traps:
 an expiry only if one is passed.
 """
 
+import threading
+
 from taskflow import exceptions as taskflow_exceptions
 
 from volflow.conductor import _claims
@@ -94,3 +96,57 @@ def test_events_renew_at_most_once_per_tenth_of_the_expiry():
     for _event in range(10):
         keeper.touch(run)
     assert run.job.extended == [5]
+
+
+class _UpstreamBoard(Board):
+    """The calls taskflow's own conductor makes of a board, recorded."""
+
+    def __init__(self, jobs):
+        super().__init__()
+        self.jobs = jobs
+        self.consumed = []
+        self.done = threading.Event()
+
+    def iterjobs(self, only_unclaimed=False, ensure_fresh=False):
+        return iter([job for job in self.jobs
+                     if job.uuid not in self.owners])
+
+    def consume(self, job, who):
+        self.consumed.append((job.uuid, who))
+        self.done.set()
+
+    def register_entity(self, entity):
+        pass
+
+
+def test_taskflows_own_conductor_claims_without_an_expiry():
+    """Why volflow's conductor is its own: this is what it adds.
+
+    taskflow's ``BlockingConductor`` claims ``claim(job, name)``: on Redis
+    a claim without an expiry outlives a conductor killed with it, and
+    the job is never run (``tests/functional/test_jobboard.py::
+    test_kill_9_mid_create_under_load`` shows volflow's conductors resume
+    it). Should taskflow pass an expiry one day, this fails: volflow's
+    claim keeping can then go.
+    """
+    from taskflow.conductors.backends import impl_blocking
+
+    class Conductor(impl_blocking.BlockingConductor):
+        def _dispatch_job(self, job):
+            return True  # ran: consume it
+
+    board = _UpstreamBoard([Job(None, uuid='j1')])
+    conductor = Conductor('upstream', board, wait_timeout=0.01)
+    runner = threading.Thread(target=conductor.run, daemon=True)
+    runner.start()
+    try:
+        assert board.done.wait(60)
+    finally:
+        conductor.stop()
+        runner.join(60)
+    assert board.owners == {'j1': 'upstream'}
+    assert board.consumed == [('j1', 'upstream')]
+    assert board.expiries == {'j1': None}
+    ours = Board()
+    assert _claims.ClaimKeeper(ours, 'volflow', 30).claim(Job(ours))
+    assert ours.expiries == {'j1': 30}

@@ -22,12 +22,17 @@ that ran, in reverse order, including the one that failed):
   nothing is left in ``creating`` (Cinder releases the quota there and
   leaves the row in ``creating``).
 
-Once QuotaCommitTask has committed it sets ``optional_args
-['is_quota_committed']`` (Cinder's flag). Its revert, which runs before
-those of the entry and reserve tasks, releases what it counted and clears
-the flag, so that the row is then destroyed and the reservation rolled
-back as if nothing had been committed; the reserve and entry reverts
-skip their work only while the flag is still set (a commit not released).
+Committing is QuotaCommitTask's result, ``quota_committed``, where Cinder
+sets a flag in the store (``optional_args['is_quota_committed']``) that
+the reserve and entry reverts read. Those reverts need no flag here:
+taskflow reverts the commit first, and its revert releases what it
+counted (or raises, and then taskflow reverts nothing before it), so by
+the time they run nothing is committed any more. A task result is also
+recorded with the task, where a flag in a transient store is lost on
+resume; and a task cannot read a later task's result anyway. A caller
+that passes Cinder's ``optional_args`` dict in the store still sees the
+flag set on commit and cleared by the commit's revert, as in Cinder; no
+task reads it.
 
 Resumed after a crash (:mod:`volflow.persistence`) a step may run twice.
 All hangs on the volume's id in the store (``volume_uuid``, made up
@@ -35,17 +40,18 @@ front): the reservation and the compensating release are keyed on it (so
 made once), the entry step finds its own row and takes over no other, a
 second commit is a no-op (one finding its reservation expired fails the
 flow, which reverts), and a cast sent again is recognised as a duplicate.
-A resumed flow sees the flag as its store recorded it (unset): the
-commit's release is keyed on the volume, not on the flag, and taskflow
-records which tasks ran, so each revert still undoes exactly its own work.
+The commit's release is keyed on the volume too, and taskflow records
+which tasks ran, so each revert undoes exactly its own work, once.
 """
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
+import taskflow.engines
 from taskflow.patterns import linear_flow
 from taskflow.types import failure as ft
 
 from volflow import conf as volflow_conf
+from volflow import context as volflow_context
 from volflow import engines
 from volflow import exception
 from volflow import flow_utils
@@ -70,6 +76,8 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
     has no access to is not found); the zone must be one the backends
     offer (or fall back to the default when allowed); ``qos_specs`` are
     the specs of the QoS specs associated with the type (None if none).
+
+    Reversion strategy: none - it reads and changes nothing.
     """
 
     default_provides = frozenset(['size', 'snapshot_id', 'source_volid',
@@ -119,9 +127,13 @@ class ExtractVolumeRequestTask(flow_utils.VolflowTask):
             return None
         return dict(qos['specs']) or None
 
-    def execute(self, context, size, snapshot, image_id, source_volume,
-                availability_zone, volume_type, metadata, name=None,
-                description=None):
+    def execute(self, context: volflow_context.RequestContext,
+                size: int | str | None, snapshot: dict | None,
+                image_id: str | None, source_volume: dict | None,
+                availability_zone: str | None,
+                volume_type: str | dict | None, metadata: dict | None,
+                name: str | None = None,
+                description: str | None = None) -> dict:
         _validation.check_text('name', name)
         _validation.check_text('description', description)
         _validation.check_exclusive_sources(snapshot, image_id,
@@ -157,7 +169,13 @@ def _key(action, volume_id):
 
 
 class QuotaReserveTask(flow_utils.VolflowTask):
-    """Checks the per-volume limit and reserves the project's quota."""
+    """Checks the per-volume limit and reserves the project's quota.
+
+    Reversion strategy: rolls the reservation back; nothing when its own
+    execute failed (nothing was reserved). A reservation the commit used
+    is no longer outstanding by then - the commit's revert released its
+    usage first - and rolling it back is a no-op.
+    """
 
     default_provides = frozenset(['reservations'])
 
@@ -165,8 +183,8 @@ class QuotaReserveTask(flow_utils.VolflowTask):
         super().__init__(addons=[ACTION], **kwargs)
         self.quota = quota_engine
 
-    def execute(self, context, size, volume_type, optional_args,
-                volume_uuid=None):
+    def execute(self, context: volflow_context.RequestContext, size: int,
+                volume_type: dict, volume_uuid: str | None = None) -> dict:
         self.quota.check_volume_size(size, context, context.project_id)
         deltas = quota.type_resources(volume_type['name'], volumes=1,
                                       gigabytes=size)
@@ -174,11 +192,10 @@ class QuotaReserveTask(flow_utils.VolflowTask):
             context, context.project_id, deltas,
             key=_key('reserve', volume_uuid))}
 
-    def revert(self, context, result, optional_args, **kwargs):
+    def revert(self, context: volflow_context.RequestContext,
+               result: dict | ft.Failure, **kwargs) -> None:
         if isinstance(result, ft.Failure):
             return  # nothing was reserved
-        if optional_args.get('is_quota_committed'):
-            return  # QuotaCommitTask's revert owns the committed usage
         self.quota.rollback(context, result['reservations'])
 
 
@@ -188,6 +205,10 @@ class EntryCreateTask(flow_utils.VolflowTask):
     Run again, it takes over the row it made - the context's project's,
     still ``creating``, unplaced, with this request's attributes - and no
     other: a request naming another volume's id must not count it twice.
+
+    Reversion strategy: destroys the row; nothing when its own execute
+    failed (no row of its own was made), nor when the row is gone
+    already.
     """
 
     _OWN_FIELDS = ('name', 'size', 'user_id', 'volume_type_id',
@@ -200,9 +221,12 @@ class EntryCreateTask(flow_utils.VolflowTask):
         super().__init__(addons=[ACTION], **kwargs)
         self.db = db_api
 
-    def execute(self, context, optional_args, name, description, metadata,
-                size, snapshot_id, source_volid, image_id, volume_type_id,
-                availability_zones, multiattach, volume_uuid=None):
+    def execute(self, context: volflow_context.RequestContext,
+                name: str | None, description: str | None,
+                metadata: dict | None, size: int, snapshot_id: str | None,
+                source_volid: str | None, image_id: str | None,
+                volume_type_id: str, availability_zones: list[str],
+                multiattach: bool, volume_uuid: str | None = None) -> dict:
         volume_id = volume_uuid or uuidutils.generate_uuid()
         values = {
             'id': volume_id,
@@ -248,11 +272,10 @@ class EntryCreateTask(flow_utils.VolflowTask):
             raise exception.InvalidVolume(
                 reason=f"volume {volume['id']} already exists")
 
-    def revert(self, context, result, optional_args, **kwargs):
+    def revert(self, context: volflow_context.RequestContext,
+               result: dict | ft.Failure, **kwargs) -> None:
         if isinstance(result, ft.Failure):
             return  # no row was made
-        if optional_args.get('is_quota_committed'):
-            return  # still counted: the commit was not released
         try:
             self.db.volume_destroy(context, result['volume_id'])
         except exception.VolumeNotFound:
@@ -263,33 +286,41 @@ class QuotaCommitTask(flow_utils.VolflowTask):
     """Commits the reservations: the volume now counts against quota.
 
     A reservation found neither outstanding nor committed expired before
-    a resumed flow got here: the flow fails (and reverts).
+    a resumed flow got here: the flow fails (and reverts). Provides
+    ``quota_committed`` (True).
+
+    Reversion strategy: releases what the commit counted, keyed on the
+    volume (so once, however often the revert runs); nothing when its own
+    execute failed (the reserve task's revert rolls back).
     """
+
+    default_provides = 'quota_committed'
 
     def __init__(self, quota_engine, **kwargs):
         super().__init__(addons=[ACTION], **kwargs)
         self.quota = quota_engine
 
-    def execute(self, context, reservations, volume_properties,
-                optional_args):
+    def execute(self, context: volflow_context.RequestContext,
+                reservations: list[str],
+                optional_args: dict | None = None) -> bool:
         lost = self.quota.commit(context, reservations)
         if lost:
             raise exception.ReservationLost(reservations=', '.join(lost))
-        optional_args['is_quota_committed'] = True
-        return volume_properties
+        if optional_args is not None:  # Cinder's flag, for who reads it
+            optional_args['is_quota_committed'] = True
+        return True
 
-    def revert(self, context, result, volume_type, optional_args,
-               volume_id=None, **kwargs):
-        """Release what the commit counted, once (keyed on the volume)."""
+    def revert(self, context: volflow_context.RequestContext,
+               result: bool | ft.Failure, volume_type: dict, size: int,
+               volume_id: str, optional_args: dict | None = None,
+               **kwargs) -> None:
         if isinstance(result, ft.Failure):
             return  # the commit itself failed: the reserve task rolls back
-        key = _key('release', volume_id)
-        if key is None and not optional_args.get('is_quota_committed'):
-            return  # unkeyed, only the flag tells it was released
         self.quota.release(context, context.project_id, quota.type_resources(
-            volume_type['name'], volumes=1, gigabytes=result['size']),
-            key=key)
-        optional_args['is_quota_committed'] = False
+            volume_type['name'], volumes=1, gigabytes=size),
+            key=_key('release', volume_id))
+        if optional_args is not None:
+            optional_args['is_quota_committed'] = False
 
 
 class VolumeCastTask(flow_utils.VolflowTask):
@@ -299,6 +330,10 @@ class VolumeCastTask(flow_utils.VolflowTask):
     reverting: it is counted against quota until it is deleted, as every
     ``error`` volume is, and no row is left in ``creating`` (only one still
     ``creating``: a resumed cast must not error a volume made since).
+
+    Reversion strategy: none - a cast cannot be taken back, and a failed
+    one is handled in execute. Its result is the volume as it left it
+    (``API.create`` reads it by the task's name).
     """
 
     def __init__(self, scheduler_rpcapi, volume_rpcapi, db_api, **kwargs):
@@ -307,9 +342,11 @@ class VolumeCastTask(flow_utils.VolflowTask):
         self.volume_rpcapi = volume_rpcapi
         self.db = db_api
 
-    def execute(self, context, volume, volume_id, volume_properties,
-                volume_type, snapshot_id, source_volid, image_id,
-                availability_zones):
+    def execute(self, context: volflow_context.RequestContext,
+                volume: dict, volume_id: str, volume_properties: dict,
+                volume_type: dict, snapshot_id: str | None,
+                source_volid: str | None, image_id: str | None,
+                availability_zones: list[str]) -> dict | None:
         request_spec = {
             'volume_id': volume_id,
             'volume_properties': volume_properties,
@@ -365,8 +402,10 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
 
     :param create_what: the store: ``context``, ``raw_size``, ``name``,
         ``description``, ``snapshot``, ``image_id``, ``raw_volume_type``,
-        ``metadata``, ``raw_availability_zone``, ``source_volume``,
-        ``optional_args`` and optionally ``volume_uuid`` (else made here).
+        ``metadata``, ``raw_availability_zone``, ``source_volume`` and
+        optionally ``volume_uuid`` (else made here); Cinder's
+        ``optional_args`` may be there (the commit sets its flag; no task
+        reads it).
     :param persistence_backend: the taskflow persistence backend
         (default: :func:`volflow.persistence.get_backend` of ``db_api``).
     """
@@ -381,4 +420,11 @@ def get_flow(db_api, image_service_api, availability_zones, create_what,
         {'cast': bool(scheduler_rpcapi and volume_rpcapi)}, db_api,
         uuid=persistence.flow_uuid(store['volume_uuid'], 'api'),
         backend=persistence_backend)
-    return engines.load_engine(flow, store, conf=conf, record=record)
+    # Recorded and claimed first; loaded on that record, as taskflow
+    # loads any flow; the claim then goes with the run (volflow.engines).
+    recorded = engines.record(flow, store, record, conf)
+    kind, options = engines.engine_options(conf)
+    api_engine = taskflow.engines.load(
+        flow, store=recorded.store, engine=kind, backend=recorded.backend,
+        flow_detail=recorded.flow_detail, **options)
+    return engines.track(api_engine, recorded)

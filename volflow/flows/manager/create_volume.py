@@ -38,9 +38,13 @@ request again, which the scheduler side recognises as one it has.
 import copy
 
 from oslo_log import log as logging
+import taskflow.engines
+from taskflow import exceptions as taskflow_exceptions
 from taskflow.patterns import linear_flow
+from taskflow.types import failure as ft
 
 from volflow import conf as volflow_conf
+from volflow import context as volflow_context
 from volflow import engines
 from volflow import exception
 from volflow import flow_utils
@@ -74,6 +78,9 @@ class ExtractVolumeRefTask(flow_utils.VolflowTask):
     Refuses a volume that is not ``creating`` on this backend: a stale or
     repeated request must not create (over) a volume that is already
     available, being deleted or placed elsewhere.
+
+    Reversion strategy: none - it changes nothing; a refusal reverts the
+    flow before OnFailureRescheduleTask ran, so the volume is left alone.
     """
 
     default_provides = 'refreshed'
@@ -83,7 +90,8 @@ class ExtractVolumeRefTask(flow_utils.VolflowTask):
         self.db = db_api
         self.backend = backend
 
-    def execute(self, context, volume):
+    def execute(self, context: volflow_context.RequestContext,
+                volume: dict) -> dict:
         volume = self.db.volume_get(context, volume['id'])
         host = volume['host'] and backends.backend_of_host(volume['host'])
         if volume['status'] != 'creating' or host != self.backend:
@@ -97,11 +105,14 @@ class ExtractVolumeRefTask(flow_utils.VolflowTask):
 class OnFailureRescheduleTask(flow_utils.VolflowTask):
     """Does nothing; its revert reschedules or errors the volume out.
 
-    Its revert result says whether it rescheduled
-    (:func:`volflow.flows.common.rescheduled` finds it by ``reschedules``).
+    Reversion strategy: the revert is the task's point. Unless the
+    failure is one another backend cannot fix, or rescheduling is not
+    allowed, it clears the volume's ``host`` and casts the request back
+    to the scheduler; otherwise it sets the volume ``error`` with the
+    reason and no ``host``. A volume no longer ``creating`` here is left
+    alone. Its revert result says whether it rescheduled
+    (:func:`rescheduled` reads it by the task's name).
     """
-
-    reschedules = True
 
     def __init__(self, reschedule_context, db_api, scheduler_rpcapi,
                  backend, do_reschedule, **kwargs):
@@ -112,7 +123,7 @@ class OnFailureRescheduleTask(flow_utils.VolflowTask):
         self.backend = backend
         self.do_reschedule = do_reschedule
 
-    def execute(self, **kwargs):
+    def execute(self, **kwargs) -> None:
         pass
 
     def _release(self, context, volume_id):
@@ -149,8 +160,11 @@ class OnFailureRescheduleTask(flow_utils.VolflowTask):
             image_id=request_spec.get('image_id'),
             request_spec=request_spec, filter_properties=filter_properties)
 
-    def revert(self, context, result, flow_failures, volume, request_spec,
-               filter_properties, **kwargs):
+    def revert(self, context: volflow_context.RequestContext,
+               result: None | ft.Failure,
+               flow_failures: dict[str, ft.Failure], volume: dict,
+               request_spec: dict, filter_properties: dict,
+               **kwargs) -> bool:
         """Reschedule, or error the volume out; whether it rescheduled."""
         failure = next(iter(flow_failures.values()))
         reason = common.backend_failed(self.backend, _failure_text(failure))
@@ -174,7 +188,10 @@ class OnFailureRescheduleTask(flow_utils.VolflowTask):
 
 
 class ExtractVolumeSpecTask(flow_utils.VolflowTask):
-    """Provides ``volume_spec``: raw, snap, source_vol or image."""
+    """Provides ``volume_spec``: raw, snap, source_vol or image.
+
+    Reversion strategy: none - it changes nothing.
+    """
 
     default_provides = 'volume_spec'
 
@@ -183,7 +200,8 @@ class ExtractVolumeSpecTask(flow_utils.VolflowTask):
         self.db = db_api
         self.image_service = image_service
 
-    def execute(self, context, volume, request_spec):
+    def execute(self, context: volflow_context.RequestContext,
+                volume: dict, request_spec: dict) -> dict:
         return _sources.extract_spec(self.db, self.image_service, context,
                                      volume)
 
@@ -193,6 +211,8 @@ class NotifyVolumeActionTask(flow_utils.VolflowTask):
 
     A notification is information for others: losing one must not fail a
     volume creation.
+
+    Reversion strategy: none - a notification sent cannot be taken back.
     """
 
     def __init__(self, db_api, event_suffix, notifier, **kwargs):
@@ -210,12 +230,18 @@ class NotifyVolumeActionTask(flow_utils.VolflowTask):
                           '%(id)s', {'event': self.event_suffix,
                                      'id': volume['id']})
 
-    def execute(self, context, volume):
+    def execute(self, context: volflow_context.RequestContext,
+                volume: dict) -> None:
         self._notify(context, volume)
 
 
 class CreateVolumeFromSpecTask(flow_utils.VolflowTask):
-    """Makes the volume on the backend, from its source if it has one."""
+    """Makes the volume on the backend, from its source if it has one.
+
+    Reversion strategy: deletes the backend volume - also when its own
+    execute failed, since the driver may have written part of it;
+    deleting what does not exist succeeds.
+    """
 
     def __init__(self, db_api, driver, image_service, **kwargs):
         super().__init__(addons=[ACTION], **kwargs)
@@ -223,7 +249,8 @@ class CreateVolumeFromSpecTask(flow_utils.VolflowTask):
         self.driver = driver
         self.image_service = image_service
 
-    def execute(self, context, volume, volume_spec):
+    def execute(self, context: volflow_context.RequestContext,
+                volume: dict, volume_spec: dict) -> None:
         if not self.driver.initialized:
             raise exception.VolumeDriverException(
                 reason=(f"the driver of backend '{self.driver.backend_name}'"
@@ -241,7 +268,8 @@ class CreateVolumeFromSpecTask(flow_utils.VolflowTask):
         if model_update:
             self.db.volume_update(context, volume['id'], model_update)
 
-    def revert(self, context, volume, result, **kwargs):
+    def revert(self, context: volflow_context.RequestContext, volume: dict,
+               result: None | ft.Failure, **kwargs) -> None:
         """Delete the backend volume: whole, or what a failure left of it.
 
         On its own failure too (``result`` is a Failure): the driver may
@@ -258,13 +286,19 @@ class CreateVolumeFromSpecTask(flow_utils.VolflowTask):
 
 
 class CreateVolumeOnFinishTask(NotifyVolumeActionTask):
-    """Sets the volume ``available`` and sends ``volume.create.end``."""
+    """Sets the volume ``available`` and sends ``volume.create.end``.
+
+    Reversion strategy: none - it is the flow's last task; if setting
+    ``available`` fails, the earlier tasks' reverts delete the backend
+    volume and reschedule or error it out.
+    """
 
     def __init__(self, db_api, event_suffix, notifier, backend, **kwargs):
         super().__init__(db_api, event_suffix, notifier, **kwargs)
         self.backend = backend
 
-    def execute(self, context, volume, volume_spec):
+    def execute(self, context: volflow_context.RequestContext,
+                volume: dict, volume_spec: dict) -> None:
         volume = self.db.volume_update(
             context, volume['id'], {'status': 'available', 'reason': None},
             expected={'status': ('creating', 'available'),
@@ -273,6 +307,21 @@ class CreateVolumeOnFinishTask(NotifyVolumeActionTask):
                  {'id': volume['id'], 'type': volume_spec['type'],
                   'backend': self.backend})
         self._notify(context, volume)
+
+
+def rescheduled(engine) -> bool:
+    """Whether a failed run of this flow handed its volume back.
+
+    The revert result of OnFailureRescheduleTask, read by the task's name
+    as Cinder's volume manager reads it; the volume row cannot tell, since
+    another backend - or this one again - may already have taken the
+    volume on. False for an engine of another flow.
+    """
+    try:
+        return engine.storage.get_revert_result(
+            OnFailureRescheduleTask.make_name([ACTION])) is True
+    except taskflow_exceptions.NotFound:
+        return False
 
 
 def build_flow(db_api, driver, scheduler_rpcapi, backend, do_reschedule,
@@ -341,4 +390,11 @@ def get_flow(context, db_api, driver, scheduler_rpcapi, backend, volume,
                                     reschedule_context))},
         db_api, uuid=persistence.flow_uuid(volume['id'], step),
         backend=persistence_backend)
-    return engines.load_engine(flow, store, conf, engine, record=record)
+    # Recorded and claimed first; loaded on that record, as taskflow
+    # loads any flow; the claim then goes with the run (volflow.engines).
+    recorded = engines.record(flow, store, record, conf)
+    kind, options = engines.engine_options(conf, engine)
+    manager_engine = taskflow.engines.load(
+        flow, store=recorded.store, engine=kind, backend=recorded.backend,
+        flow_detail=recorded.flow_detail, **options)
+    return engines.track(manager_engine, recorded)

@@ -28,9 +28,11 @@ attempt number from before the crash, so the new cast carries the same).
 """
 
 from oslo_log import log as logging
+import taskflow.engines
 from taskflow.patterns import linear_flow
 
 from volflow import conf as volflow_conf
+from volflow import context as volflow_context
 from volflow import engines
 from volflow import exception
 from volflow import flow_utils
@@ -49,6 +51,8 @@ class ExtractSchedulerSpecTask(flow_utils.VolflowTask):
 
     A request without a spec (an older or foreign caller) gets one built
     from the volume row, the way Cinder builds its legacy dict.
+
+    Reversion strategy: none - it changes nothing.
     """
 
     default_provides = frozenset(['request_spec'])
@@ -79,8 +83,9 @@ class ExtractSchedulerSpecTask(flow_utils.VolflowTask):
                                    if volume['availability_zone'] else []),
         }
 
-    def execute(self, context, request_spec, volume, snapshot_id,
-                image_id):
+    def execute(self, context: volflow_context.RequestContext,
+                request_spec: dict | None, volume: dict,
+                snapshot_id: str | None, image_id: str | None) -> dict:
         if request_spec is None:
             request_spec = self._populate_request_spec(
                 context.elevated(), volume, snapshot_id, image_id)
@@ -88,7 +93,12 @@ class ExtractSchedulerSpecTask(flow_utils.VolflowTask):
 
 
 class ScheduleCreateVolumeTask(flow_utils.VolflowTask):
-    """Asks the scheduler driver to place the volume and cast to it."""
+    """Asks the scheduler driver to place the volume and cast to it.
+
+    Reversion strategy: none - it is the flow's last task, and a failure
+    to place the volume or to cast is handled in execute: the volume is
+    set ``error`` with no ``host`` (releasing a capacity claim made).
+    """
 
     def __init__(self, db_api, driver_api, notifier=None, **kwargs):
         super().__init__(addons=[ACTION], **kwargs)
@@ -111,7 +121,9 @@ class ScheduleCreateVolumeTask(flow_utils.VolflowTask):
             LOG.exception('Failed notifying on scheduler.create_volume for '
                           'volume %s', volume_id)
 
-    def execute(self, context, request_spec, filter_properties, volume):
+    def execute(self, context: volflow_context.RequestContext,
+                request_spec: dict, filter_properties: dict,
+                volume: dict) -> None:
         try:
             self.driver_api.schedule_create_volume(
                 context, request_spec, filter_properties)
@@ -188,5 +200,12 @@ def get_flow(context, db_api, driver_api, request_spec=None,
         'scheduler', volume_id, common.FACTORIES['scheduler'],
         {}, db_api, backend=persistence_backend, uuid=persistence.flow_uuid(
             volume_id, f'scheduler/{attempt(filter_properties)}'))
-    return engines.load_engine(build_flow(db_api, driver_api, notifier),
-                               store, conf, engine, record=record)
+    flow = build_flow(db_api, driver_api, notifier)
+    # Recorded and claimed first; loaded on that record, as taskflow
+    # loads any flow; the claim then goes with the run (volflow.engines).
+    recorded = engines.record(flow, store, record, conf)
+    kind, options = engines.engine_options(conf, engine)
+    scheduler_engine = taskflow.engines.load(
+        flow, store=recorded.store, engine=kind, backend=recorded.backend,
+        flow_detail=recorded.flow_detail, **options)
+    return engines.track(scheduler_engine, recorded)

@@ -40,7 +40,6 @@ def store(ctx, size=1, name='vol', description=None, snapshot=None,
         'metadata': metadata,
         'raw_availability_zone': availability_zone,
         'source_volume': source_volume,
-        'optional_args': {'is_quota_committed': False},
     }
 
 

@@ -91,8 +91,7 @@ def test_success_without_rpc_leaves_volume_creating(env):
     engines.run_engine(engine)
     volume = env.db.volume_get(env.ctx, engine.storage.fetch('volume_id'))
     assert volume['status'] == 'creating'
-    assert engine.storage.fetch('optional_args') == {
-        'is_quota_committed': True}
+    assert engine.storage.fetch('quota_committed') is True
     usage = env.usage()
     assert usage['volumes'] == {'in_use': 1, 'reserved': 0}
     assert usage['gigabytes'] == {'in_use': 2, 'reserved': 0}
@@ -230,9 +229,14 @@ class _Boom(task.Task):
         raise RuntimeError(f'boom after {volume_id} was committed')
 
 
-def _flow_with_failing_tail(env, db_api=None):
+class _ReleaseFails(quota.QuotaEngine):
+    def release(self, *args, **kwargs):
+        raise RuntimeError('release lost')
+
+
+def _flow_with_failing_tail(env, db_api=None, quota_engine=None, tail=None):
     db_api = db_api or env.db
-    engine_quota = quota.QuotaEngine(db_api, env.conf)
+    engine_quota = quota_engine or quota.QuotaEngine(db_api, env.conf)
     flow = linear_flow.Flow('volume_create_api')
     flow.add(
         create_volume.ExtractVolumeRequestTask(
@@ -243,7 +247,7 @@ def _flow_with_failing_tail(env, db_api=None):
         create_volume.QuotaReserveTask(engine_quota),
         create_volume.EntryCreateTask(db_api),
         create_volume.QuotaCommitTask(engine_quota),
-        _Boom('boom'))
+        tail or _Boom('boom'))
     return flow
 
 
@@ -257,7 +261,6 @@ def test_commit_revert_releases_when_a_later_task_fails(env):
     with pytest.raises(RuntimeError, match='boom after'):
         engines.run_engine(engine)
     assert invariants.state(env.db, ['p1']) == before
-    assert create_what['optional_args'] == {'is_quota_committed': False}
     invariants.assert_invariants(env.db, ['p1'])
 
 
@@ -266,29 +269,58 @@ def test_commit_revert_is_idempotent(env):
     engine_quota = quota.QuotaEngine(env.db, env.conf)
     commit = create_volume.QuotaCommitTask(engine_quota)
     env.create(size=2)
-    env.create(size=3)
+    volume = env.create(size=3)
     vtype = env.db.volume_type_get_by_name(env.ctx, '__DEFAULT__')
-    optional_args = {'is_quota_committed': True}
     for _attempt in range(2):
-        commit.revert(env.ctx, {'size': 3}, vtype, optional_args)
+        commit.revert(env.ctx, True, vtype, 3, volume['id'])
     assert env.usage()['gigabytes'] == {'in_use': 2, 'reserved': 0}
     assert env.usage()['volumes'] == {'in_use': 1, 'reserved': 0}
 
 
-def test_reserve_and_entry_reverts_leave_committed_state_alone(env):
-    """Once committed, only QuotaCommitTask's revert undoes the quota."""
-    engine_quota = quota.QuotaEngine(env.db, env.conf)
-    volume = env.create(size=2)
-    committed = {'is_quota_committed': True}
-    reservations = engine_quota.reserve(env.ctx, 'p1', {'volumes': 1})
-    create_volume.QuotaReserveTask(engine_quota).revert(
-        env.ctx, {'reservations': reservations}, committed)
-    create_volume.EntryCreateTask(env.db).revert(
-        env.ctx, {'volume_id': volume['id']}, committed)
-    assert env.db.volume_get(env.ctx, volume['id'])['status'] == 'available'
-    assert env.usage()['volumes'] == {'in_use': 1, 'reserved': 1}
-    engine_quota.rollback(env.ctx, reservations)
+class _SeesTheFlag(task.Task):
+    """A failing task after QuotaCommitTask that notes Cinder's flag."""
+
+    def execute(self, optional_args):
+        self.seen = dict(optional_args)
+        raise RuntimeError('boom after the commit')
+
+
+def test_cinders_optional_args_flag_follows_the_commit(env):
+    """A store with Cinder's ``optional_args`` sees the flag as in Cinder.
+
+    Set by the commit; cleared again when a later task fails and the
+    commit's revert releases what it counted.
+    """
+    flag = {'is_quota_committed': False}
+    create_what = dict(conftest.store(env.ctx, size=1), optional_args=flag)
+    sees = _SeesTheFlag('sees')
+    engine = engines.load_engine(_flow_with_failing_tail(env, tail=sees),
+                                 create_what, conf=env.conf)
+    with pytest.raises(RuntimeError, match='boom after'):
+        engines.run_engine(engine)
+    assert sees.seen == {'is_quota_committed': True}
+    assert engine.storage.fetch('optional_args') == {
+        'is_quota_committed': False}
     invariants.assert_invariants(env.db, ['p1'])
+
+
+def test_a_commit_revert_that_fails_leaves_committed_state_alone(env):
+    """Once committed, only QuotaCommitTask's revert undoes the quota.
+
+    Its revert failing, taskflow reverts nothing before it: the row and
+    the usage it counts stay together, where Cinder's reserve and entry
+    reverts read a flag to the same end.
+    """
+    create_what = conftest.store(env.ctx, size=5)
+    engine = engines.load_engine(
+        _flow_with_failing_tail(env, quota_engine=_ReleaseFails(
+            env.db, env.conf)), create_what, conf=env.conf)
+    with pytest.raises(RuntimeError, match='release lost'):
+        engines.run_engine(engine)
+    volume = env.db.volume_get(env.ctx, engine.storage.fetch('volume_id'))
+    assert (volume['status'], volume['size']) == ('creating', 5)
+    assert env.usage()['gigabytes'] == {'in_use': 5, 'reserved': 0}
+    assert env.db.reservation_get_all(env.ctx.elevated()) == []
 
 
 def test_every_engine_gets_a_flow_of_its_own():
@@ -308,8 +340,8 @@ def test_every_engine_gets_a_flow_of_its_own():
             'context': ctx, 'raw_size': 1, 'name': None,
             'description': None, 'snapshot': None, 'image_id': None,
             'raw_volume_type': None, 'metadata': None,
-            'raw_availability_zone': None, 'source_volume': None,
-            'optional_args': {'is_quota_committed': False}}, conf=conf)
+            'raw_availability_zone': None, 'source_volume': None},
+            conf=conf)
 
     first, second = load(), load()
     first.compile()

@@ -12,6 +12,7 @@ import pytest
 from volflow import engines
 from volflow import exception
 from volflow.flows import common
+from volflow.flows.manager import create_volume
 
 LOG = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ def _failed_engine(env, volume, **kwargs):
 def test_a_rescheduled_volume_is_left_to_the_scheduler(env):
     volume = env.volume()
     engine, exc = _failed_engine(env, volume)
-    assert common.rescheduled(engine)
+    assert create_volume.rescheduled(engine)
     # The scheduler placed it on this backend again meanwhile.
     env.db.volume_update(env.admin, volume['id'], {'host': 'a'})
     assert common.after_failure(env.db, 'manager', volume['id'], exc, 'a',
-                                engine) is True
+                                create_volume.rescheduled(engine)) is True
     assert (env.get(volume)['status'], env.get(volume)['host']) == (
         'creating', 'a')
 
@@ -40,11 +41,11 @@ def test_a_rescheduled_volume_is_left_to_the_scheduler(env):
 def test_a_volume_the_flow_could_not_error_is_errored(env):
     volume = env.volume()
     engine, exc = _failed_engine(env, volume, allow_reschedule=False)
-    assert not common.rescheduled(engine)
+    assert not create_volume.rescheduled(engine)
     env.db.volume_update(env.admin, volume['id'],
                          {'status': 'creating', 'host': 'a'})
     assert common.after_failure(env.db, 'manager', volume['id'], exc, 'a',
-                                engine) is False
+                                create_volume.rescheduled(engine)) is False
     after = env.get(volume)
     assert (after['status'], after['host']) == ('error', None)
     assert after['reason'] == common.backend_failed('a', common.one_line(exc))

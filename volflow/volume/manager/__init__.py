@@ -104,8 +104,9 @@ class VolumeManager:
         try:
             engines.run_engine(engine, logger=LOG)
         except Exception as exc:
-            if not common.after_failure(self.db, 'manager', volume['id'],
-                                        exc, self.backend_name, engine):
+            if not common.after_failure(
+                    self.db, 'manager', volume['id'], exc, self.backend_name,
+                    create_volume.rescheduled(engine)):
                 raise
 
     def delete_volume(self, ctxt, volume):

@@ -25,7 +25,7 @@ from volflow import flow_utils
 from volflow import opts
 from volflow import redaction
 
-LOGGER = 'tests.log_redaction'
+LOGGER = 'tests.redaction'
 
 #: What tasks return, fail with and refuse with: secret -> what it may
 #: show instead.

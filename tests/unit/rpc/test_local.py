@@ -1,0 +1,69 @@
+"""volflow.rpc.local: the in-process rpc keeps a transport's semantics.
+
+The whole pipeline in this process - API, scheduler and volume managers
+with the seeded ``local`` file backend under the test's state path - on
+the in-memory database.
+"""
+
+import os
+
+import pytest
+
+from tests import invariants
+from volflow import context as volflow_context
+from volflow.db import fake as fake_db
+from volflow import exception
+from volflow.rpc import local
+from volflow.volume import api as volume_api
+
+CTX = volflow_context.RequestContext(user_id='u1', project_id='p1')
+TIMEOUT = 60
+
+
+@pytest.fixture
+def vapi(conf, conf_override):
+    conf_override('jobboard_enabled', False, group='taskflow')
+    db_api = fake_db.FakeAPI()
+    db_api.seed()
+    local.reset(TIMEOUT)
+    yield volume_api.API(db_api=db_api, conf=conf)
+    assert local.wait_idle(TIMEOUT)
+    local.reset(TIMEOUT)
+
+
+def _file(conf, volume):
+    return local.get_driver('local', conf).local_path(volume)
+
+
+def test_a_create_returns_while_the_cast_runs_on(vapi, conf):
+    volume = vapi.create(CTX, 1, 'v', None)
+    assert volume['status'] == 'creating'  # the API flow's result
+    assert local.wait_idle(TIMEOUT)
+    done = vapi.get(CTX, volume['id'])
+    assert (done['status'], done['host'].split('#')[0]) == (
+        'available', 'local')
+    invariants.assert_invariants(vapi.db, ['p1'])
+
+
+def test_a_delete_is_a_call_that_has_finished_when_it_returns(vapi, conf):
+    volume = vapi.create(CTX, 1, 'v', None)
+    with pytest.raises(exception.InvalidVolume, match="not 'creating'"):
+        vapi.delete(CTX, volume['id'])  # refused: still creating
+    assert vapi.wait(CTX, volume['id'], TIMEOUT)['status'] == 'available'
+    assert os.path.getsize(_file(conf, volume)) == 1024 ** 3
+    vapi.delete(CTX, volume['id'])
+    with pytest.raises(exception.VolumeNotFound):
+        vapi.get(CTX, volume['id'])
+    assert not os.path.exists(_file(conf, volume))
+    usage = vapi.db.quota_usage_get_all(CTX, 'p1')
+    assert (usage['volumes']['in_use'], usage['gigabytes']['in_use']) == (
+        0, 0)
+    invariants.assert_invariants(vapi.db, ['p1'])
+
+
+def test_the_managers_are_built_once_per_database(vapi, conf):
+    again = local.get_rpcapis(vapi.db, vapi.image_service, conf)
+    assert again == (vapi.scheduler_rpcapi, vapi.volume_rpcapi)
+    other = fake_db.FakeAPI()
+    assert local.get_rpcapis(other, vapi.image_service, conf)[0] is not (
+        vapi.scheduler_rpcapi)
