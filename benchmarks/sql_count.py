@@ -1,7 +1,10 @@
-"""SQL statements and commits per create, on SQLite, PostgreSQL, MySQL.
+"""SQL statements and commits per create, on SQLite, PostgreSQL, MariaDB.
 
 Run from a checkout: ``python benchmarks/sql_count.py [--creates N]
-[--connection URL] [--verbose]``. A SQLAlchemy ``before_cursor_execute``
+[--connection URL] [--verbose]``. Without ``--connection`` it counts on a
+SQLite file, then on PostgreSQL and on MariaDB when their servers can be
+started here (the tests' throwaway servers; ``--no-postgres``,
+``--no-mariadb`` skip them). A SQLAlchemy ``before_cursor_execute``
 listener on volflow's engine and on the persistence backend's counts
 every statement of N full creates (API, scheduler and manager flows,
 fake driver without latency) and of N runs of the API flow alone, waiting
@@ -14,6 +17,7 @@ commits (a round trip each on a server). ``BEGIN`` / ``BEGIN IMMEDIATE``
 
 import argparse
 import collections
+import os
 import sys
 import warnings
 
@@ -23,6 +27,10 @@ warnings.filterwarnings('ignore', category=DeprecationWarning)
 import sqlalchemy as sa  # noqa: E402
 
 import _setup  # noqa: E402  (benchmarks/ is sys.path[0] when run)
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))  # the checkout, for the tests' server fixtures
+from tests.fixtures import mariadb  # noqa: E402,H306
+from tests.fixtures import postgres  # noqa: E402,H306
 from volflow import persistence  # noqa: E402
 from volflow.rpc import local  # noqa: E402
 
@@ -70,27 +78,57 @@ def count(env, runs, func):
     return counter
 
 
+def measure(connection, label, creates, verbose):
+    """Print the counts of full creates and API flows on ``connection``."""
+    with _setup.sql_env(connection, 'volflow-sql-') as env:
+        for _ in range(3):  # warm up: schema, usage rows, managers
+            env.create_and_wait()
+        full = count(env, creates,
+                     lambda: env.api.create(_setup.CTX, 1, 'bench', None))
+        api = count(env, creates, env.api_flow_only)
+    for what, counter in (('full create', full), ('API flow alone', api)):
+        total, commits = counter.summary(creates)
+        print(f'{label}, {what}: {total:.1f} statements and {commits:.1f} '
+              f'commits per run')
+        if verbose:
+            for statement, n in counter.statements.most_common():
+                print(f'  {n / creates:5.1f}  {statement}')
+
+
+def _server(module):
+    """A throwaway server of the tests' fixture ``module``, or None."""
+    try:
+        return module.Server().start()
+    except module.Unavailable:
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--creates', type=int, default=20)
     parser.add_argument('--connection', default=None,
-                        help='database URL (default: a SQLite file)')
+                        help='database URL (default: SQLite, PostgreSQL, '
+                             'MariaDB)')
+    parser.add_argument('--no-postgres', action='store_true')
+    parser.add_argument('--no-mariadb', action='store_true')
     parser.add_argument('--verbose', action='store_true')
     args = parser.parse_args()
     _setup.load_conf()
-    with _setup.sql_env(args.connection, 'volflow-sql-') as env:
-        for _ in range(3):  # warm up: schema, usage rows, managers
-            env.create_and_wait()
-        full = count(env, args.creates,
-                     lambda: env.api.create(_setup.CTX, 1, 'bench', None))
-        api = count(env, args.creates, env.api_flow_only)
-    for label, counter in (('full create', full), ('API flow alone', api)):
-        total, commits = counter.summary(args.creates)
-        print(f'{label}: {total:.1f} statements and {commits:.1f} '
-              f'commits per run')
-        if args.verbose:
-            for statement, n in counter.statements.most_common():
-                print(f'  {n / args.creates:5.1f}  {statement}')
+    if args.connection:
+        measure(args.connection, args.connection.split(':')[0],
+                args.creates, args.verbose)
+        return 0
+    measure(None, 'SQLite', args.creates, args.verbose)
+    for module, label, skipped in ((postgres, 'PostgreSQL', args.no_postgres),
+                                   (mariadb, 'MariaDB', args.no_mariadb)):
+        server = None if skipped else _server(module)
+        if server is None:
+            print(f'{label}: skipped')
+            continue
+        try:
+            measure(server.url, label, args.creates, args.verbose)
+        finally:
+            server.stop()
     return 0
 
 

@@ -99,8 +99,11 @@ class QuotaEngine:
         The counted resources and their per-type copies; with ``every``
         also the limits of :data:`OTHER_LIMITS`.
         """
-        defaults = self.defaults(context)
-        explicit = self.db.quota_get_all(context, project_id)
+        # The default class's limits and the project's: one read.
+        classes, explicit = self.db.quota_get_all_of(
+            context, [_CLASS_KEY.format(DEFAULT_CLASS), project_id])
+        defaults = {name: self.default_limit(name) for name in LIMITS}
+        defaults.update(classes)
         names = set(_DEFAULT_LIMIT_OPTS) | set(resources) | set(explicit)
         names.update(name for name in defaults
                      if name not in _OTHER_LIMIT_OPTS)
@@ -173,14 +176,15 @@ class QuotaEngine:
         """
         expire = timeutils.utcnow() + datetime.timedelta(
             seconds=self.conf.reservation_expire)
-        # Defaults only: the database applies the project's own limits in
-        # the same transaction as the reservation.
-        defaults = self.defaults(context)
-        limits = {res: defaults.get(res, -1) for res in deltas}
+        # The configured defaults only: the database applies the default
+        # class's limits and the project's own in the same transaction as
+        # the reservation.
+        limits = {res: self.default_limit(res) for res in deltas}
         keyed = {} if key is None else {'key': key}
         try:
-            return self.db.quota_reserve(context, project_id, deltas,
-                                         limits, expire, **keyed)
+            return self.db.quota_reserve(
+                context, project_id, deltas, limits, expire,
+                defaults_from=_CLASS_KEY.format(DEFAULT_CLASS), **keyed)
         except exception.OverQuota as exc:
             raise over_quota_error(exc, deltas) from None
 

@@ -17,6 +17,7 @@ import uuid
 
 from oslo_messaging.notify import _impl_test
 import pytest
+import sqlalchemy
 from taskflow.patterns import linear_flow
 from taskflow import retry
 from taskflow import task
@@ -34,6 +35,7 @@ from volflow.flows import factories
 from volflow.flows.manager import create_volume as manager_flow
 from volflow.flows.scheduler import create_volume as scheduler_flow
 from volflow import persistence
+from volflow.persistence import _claims as persistence_claims
 from volflow import quota
 from volflow import recovery
 from volflow.rpc import local
@@ -241,6 +243,50 @@ def test_a_flow_is_recorded_with_its_tasks_before_it_runs(world):
     assert {ad.name: ad.uuid for ad in done} == uuids
     assert {ad.state for ad in done} == {'SUCCESS'}
     assert done.state == 'SUCCESS'
+    world.check()
+
+
+def test_a_flow_s_claim_goes_with_its_record_and_its_final_state(world):
+    """On SQL, claiming and releasing cost no transaction of their own.
+
+    The claim is written in the record's transaction, and deleted in the
+    final state's.
+    """
+    if world.conf.database.connection.startswith('memory'):
+        pytest.skip('the in-memory database has no transactions')
+    backend = persistence.get_backend(world.db, world.conf)
+    seen = {'db': [], 'records': []}
+
+    def listen(name):
+        def statement(conn, cursor, text, params, context, many):
+            seen[name].append(' '.join(text.split()[:4]))
+        return statement
+
+    listeners = [(world.db.engine, listen('db')),
+                 (backend.engine, listen('records'))]
+    for sql_engine, listener in listeners:
+        sqlalchemy.event.listen(sql_engine, 'before_cursor_execute',
+                                listener)
+    try:
+        engine = world.engine()
+        claims = world.db.flow_claim_get_all(
+            volflow_context.get_admin_context())
+        assert [(c['flow_uuid'], c['owner']) for c in claims] == [
+            (engine.storage.flow_uuid, persistence_claims.owner())]
+        assert engines.run_engine(engine, logger=LOG)
+    finally:
+        for sql_engine, listener in listeners:
+            sqlalchemy.event.remove(sql_engine, 'before_cursor_execute',
+                                    listener)
+    assert engine.storage.flow_uuid not in [
+        c['flow_uuid'] for c in world.db.flow_claim_get_all(
+            volflow_context.get_admin_context())]
+    assert not [s for s in seen['db']
+                if 'flow_claims' in s and not s.startswith('SELECT')]
+    assert [s for s in seen['records'] if s.startswith('INSERT') and
+            'flow_claims' in s]  # MySQL's: INSERT IGNORE INTO flow_claims
+    assert [s for s in seen['records'] if s.startswith('DELETE') and
+            'flow_claims' in s]
     world.check()
 
 

@@ -87,7 +87,10 @@ database_group = cfg.OptGroup('database', title='Database options',
 #: ``max_pool_size``, ``max_overflow``, ``pool_timeout``,
 #: ``connection_recycle_time``, ``mysql_sql_mode``, ``max_retries`` and
 #: ``retry_interval`` (connecting at start), ... The sample configuration
-#: lists them under the ``oslo.db`` namespace.
+#: lists them under the ``oslo.db`` namespace. volflow's ``max_retries``
+#: is 0: a command fails at once on a database it cannot reach, rather
+#: than after oslo.db's ten tries ten seconds apart; a service started
+#: with its database sets it.
 database_opts = oslo_db_options.database_opts
 
 
@@ -95,6 +98,7 @@ def register_opts(conf):
     conf.register_opts(core_opts)
     conf.register_group(database_group)
     oslo_db_options.set_defaults(conf)
+    conf.set_default('max_retries', 0, group='database')
 
 
 def list_opts():

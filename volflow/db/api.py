@@ -221,6 +221,15 @@ class API(_types_api.TypesAPI, metaclass=abc.ABCMeta):
     def quota_get_all(self, context, project_id):
         """Return ``{resource: limit}`` for the limits set explicitly."""
 
+    def quota_get_all_of(self, context, project_ids):
+        """:meth:`quota_get_all` of each of ``project_ids``, in a list.
+
+        An implementation reads them at once (one query, one
+        transaction); this one calls :meth:`quota_get_all` for each.
+        """
+        return [self.quota_get_all(context, project_id)
+                for project_id in project_ids]
+
     @abc.abstractmethod
     def quota_set(self, context, project_id, resource, limit):
         """Set (create or replace) one limit."""
@@ -235,12 +244,14 @@ class API(_types_api.TypesAPI, metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None):
+                      key=None, defaults_from=None):
         """Check limits and reserve ``deltas`` atomically.
 
-        ``limits`` are the defaults; a limit set for the project with
-        :meth:`quota_set` takes precedence and is read in the same atomic
-        section, so a concurrent quota update is never half seen. A usage
+        ``limits`` are the defaults; a limit set for ``defaults_from`` (a
+        quota class's key) overrides them, and a limit set for the project
+        with :meth:`quota_set` takes precedence over both; they are read
+        in the same atomic section, so a concurrent quota update is never
+        half seen. A usage
         row that does not exist yet is created from a live count of the
         project's records. A resource is over quota when its limit
         is not negative, its delta is not negative and

@@ -224,7 +224,7 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
 
     @_locked
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None):
+                      key=None, defaults_from=None):
         if key is not None:
             keyed = [rules.reservation_id(key, res) for res in deltas]
             if any(rid in self._reservations or rid in self._committed
@@ -234,9 +234,10 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
             res: self._usages.get((project_id, res)) or {
                 'in_use': self._count(project_id, res), 'reserved': 0}
             for res in deltas}
-        limits = dict(limits, **{
-            res: limit for (proj, res), limit in self._quotas.items()
-            if proj == project_id})
+        limits = dict(limits)
+        for owner in (defaults_from, project_id):
+            limits.update({res: limit for (proj, res), limit
+                           in self._quotas.items() if proj == owner})
         quota_sync.check_over(deltas, limits, usages)
         for res, usage in usages.items():
             self._usages[(project_id, res)] = usage

@@ -19,15 +19,15 @@ from oslo_config import cfg
 from taskflow import exceptions as taskflow_exceptions
 from taskflow.persistence.backends import impl_memory
 from taskflow.persistence import base
-from taskflow import states
 from taskflow.types import failure as taskflow_failure
 
 from volflow import db
+from volflow.persistence import _held
 
 CONF = cfg.CONF
 
 #: Flow states that need nothing more.
-FINISHED = frozenset([states.SUCCESS, states.REVERTED])
+FINISHED = _held.FINISHED
 #: Key of volflow's entry in a flow detail's meta, beside taskflow's
 #: ``factory`` (:func:`volflow.persistence.new_detail`).
 META = 'volflow'
@@ -243,7 +243,7 @@ def _sql_backend(engine, conf):
     from volflow.db.sqlalchemy import _engine
     options = _engine.engine_options(conf)
     if url == db_url:
-        return _sql.SQLAlchemyBackend(url, **options)
+        return _sql.SQLAlchemyBackend(url, claims_conf=conf, **options)
     backend = _URL_BACKENDS.get(url)
     if backend is None:
         backend = _URL_BACKENDS.setdefault(

@@ -11,6 +11,12 @@ crash does not wait for the expiry. The same thread removes old records
 (:func:`cleanup`) every ``logbook_retention``
 seconds, at most once a minute, in a long-running process.
 
+Where the records and the claims share a database, the SQL persistence
+backend (:mod:`volflow.persistence._sql`) writes a flow's claim in the
+transaction that records the flow, and drops it in the one that records
+its final state: :func:`claim` and :func:`release` then have nothing left
+to write (two transactions fewer per flow).
+
 The owner name is ``<host>:<pid>:<random>``: the random part keeps a
 later process that reuses the pid from being taken for the dead one (it
 is then only thought alive, which merely delays a takeover).
@@ -25,32 +31,19 @@ import weakref
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 
 from volflow import context as volflow_context
 from volflow.persistence import _backend
+from volflow.persistence import _held
 
 LOG = logging.getLogger(__name__)
 
-_LOCK = threading.Lock()
-_OWNER = {}  # pid -> owner name (a forked child gets a name of its own)
-_HELD = {}  # (id(db_api), flow uuid) -> db_api
+_LOCK = _held.LOCK
+_HELD = _held.HELD
 _THREAD = None
 
-
-def owner():
-    """This process's owner name."""
-    pid = os.getpid()
-    with _LOCK:
-        if pid not in _OWNER:
-            _OWNER[pid] = (f'{socket.gethostname()}:{pid}:'
-                           f'{uuidutils.generate_uuid()[:8]}')
-        return _OWNER[pid]
-
-
-def _expire(conf):
-    return timeutils.utcnow() + datetime.timedelta(
-        seconds=conf.taskflow.flow_claim_expiry)
+owner = _held.owner
+_expire = _held.expire
 
 
 def _pid_alive(pid):
@@ -79,8 +72,12 @@ def dead_owners(db_api):
 
 def claim(db_api, conf, flow_uuid, dead=()):
     """Claim a flow for this process; whether it is now ours."""
-    if not db_api.flow_claim(volflow_context.get_admin_context(), flow_uuid,
-                             owner(), _expire(conf), dead_owners=dead):
+    with _LOCK:
+        recorded = flow_uuid in _held.RECORDED
+        _held.RECORDED.discard(flow_uuid)
+    if not recorded and not db_api.flow_claim(
+            volflow_context.get_admin_context(), flow_uuid, owner(),
+            _expire(conf), dead_owners=dead):
         return False
     with _LOCK:
         _HELD[(id(db_api), flow_uuid)] = db_api
@@ -92,6 +89,10 @@ def release(db_api, flow_uuid):
     """Drop this process's claim on a flow."""
     with _LOCK:
         _HELD.pop((id(db_api), flow_uuid), None)
+        dropped = flow_uuid in _held.DROPPED
+        _held.DROPPED.discard(flow_uuid)
+    if dropped:
+        return
     try:
         db_api.flow_claim_release(volflow_context.get_admin_context(),
                                   flow_uuid, owner())

@@ -12,14 +12,15 @@ work: a write that would tell resume nothing (a task's ``RUNNING``, a
 progress-only update, a flow recorded ``PENDING`` now ``RUNNING``) is not
 made, and a flow's atom details go in with its record, in one statement.
 
-Its engine is volflow's own (:func:`volflow.db.sqlalchemy._engine.
-create_engine`): pooled, and on SQLite in WAL mode with a busy timeout,
-``synchronous = NORMAL`` and every transaction opened with ``BEGIN
-IMMEDIATE`` - taskflow reads a row and then updates it in one
-transaction, which under WAL fails at once ("database is locked") if
-another writer committed in between, unless the write lock is taken
-first. ``foreign_keys`` is on, so that destroying a logbook removes its
-flow and atom details as the schema's ``ON DELETE CASCADE`` says.
+Its engine is oslo.db's, made as volflow's database's is
+(:func:`volflow.db.sqlalchemy._engine.transaction_manager`): on SQLite in
+WAL mode with a busy timeout, ``synchronous = NORMAL`` and every
+transaction opened with ``BEGIN IMMEDIATE`` - taskflow reads a row and
+then updates it in one transaction, which under WAL fails at once
+("database is locked") if another writer committed in between, unless
+the write lock is taken first. ``foreign_keys`` is on (oslo.db's
+``sqlite_fk``), so that destroying a logbook removes its flow and atom
+details as the schema's ``ON DELETE CASCADE`` says.
 The tables are made by volflow's migrations, with volflow's.
 
 Importing taskflow's backend module (``impl_sqlalchemy``) imports alembic,
@@ -36,6 +37,7 @@ import collections
 import contextlib
 import threading
 
+from oslo_db import exception as db_exc
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from taskflow import exceptions as taskflow_exceptions
@@ -45,7 +47,9 @@ from taskflow.persistence import models
 from taskflow import states
 
 from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import _flows
 from volflow.db.sqlalchemy import migration
+from volflow.persistence import _held
 
 #: Atom detail meta keys taskflow updates around every execution.
 _PROGRESS = ('progress', 'progress_details')
@@ -63,12 +67,11 @@ def _sans_progress(values):
                               if key not in _PROGRESS})
 
 
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute('PRAGMA foreign_keys = ON')
-    finally:
-        cursor.close()
+def _row(record):
+    """A detail's row for the UPDATE built by ``_Connection._statement``."""
+    values = record.to_dict()
+    values['_volflow_uuid'] = values.pop('uuid')
+    return values
 
 
 def in_memory(url):
@@ -97,6 +100,13 @@ class _Connection(base.Connection):
         self._metadata = sa.MetaData()
         self._tables = tables.fetch(self._metadata)
         self._taskflow_connection = None
+        self._claims_conf = backend.claims_conf
+        self._claim_insert = _flows.CLAIM_INSERTS.get(
+            self._engine.dialect.name)
+        # A result not written yet: {flow uuid: {atom uuid: (row, key)}};
+        # and the flow of each atom detail this process recorded.
+        self._pending = {}
+        self._parents = collections.OrderedDict()
 
     @property
     def backend(self):
@@ -156,12 +166,51 @@ class _Connection(base.Connection):
                           atom_type=models.atom_detail_type(atom_detail)))
 
     def _update_row(self, conn, table, record):
+        self._update_rows(conn, table, [_row(record)])
+
+    def _update_rows(self, conn, table, rows):
         statement = self._statement('update', table)
-        values = record.to_dict()
-        values['_volflow_uuid'] = values.pop('uuid')
-        if conn.execute(statement, values).rowcount == 0:
-            raise taskflow_exceptions.NotFound(
-                f'No {table.name} row with uuid {record.uuid!r}')
+        for row in rows:
+            if conn.execute(statement, row).rowcount == 0:
+                raise taskflow_exceptions.NotFound(
+                    f'No {table.name} row with uuid '
+                    f'{row["_volflow_uuid"]!r}')
+
+    def _lock(self):
+        return self.__dict__.setdefault('_volflow_lock', threading.Lock())
+
+    def _written(self):
+        return self.__dict__.setdefault('_volflow_written',
+                                        collections.OrderedDict())
+
+    def _remember_atoms(self, keys):
+        """``{atom uuid: key}`` are written: later equal writes are not."""
+        written = self._written()
+        with self._lock():
+            for uuid, key in keys.items():
+                written[uuid] = key
+                written.move_to_end(uuid)
+            while len(written) > _REMEMBERED:
+                written.popitem(last=False)
+
+    def _flush(self, conn, flow_uuid):
+        """Write the flow's pending results in ``conn``'s transaction.
+
+        :returns: ``{atom uuid: key}`` of what was written, to remember
+            once the transaction has committed.
+        """
+        with self._lock():
+            pending = self._pending.pop(flow_uuid, None)
+        if not pending:
+            return {}
+        try:
+            self._update_rows(conn, self._tables.atomdetails,
+                              [row for row, _key in pending.values()])
+        except BaseException:
+            with self._lock():  # not written: still pending
+                self._pending.setdefault(flow_uuid, {}).update(pending)
+            raise
+        return {uuid: key for uuid, (_row, key) in pending.items()}
 
     def update_atom_details(self, atom_detail):
         """Write an atom detail, unless it would tell nothing to resume.
@@ -172,26 +221,41 @@ class _Connection(base.Connection):
         a linear flow, the next one), and nothing volflow does reads the
         progress back: so the running state and progress-only updates
         are not written - the result is, with the progress along.
+
+        A task's result in a flow this process recorded may wait for the
+        flow's next write - the next task's result, a failure, a revert,
+        the flow's own state - and go in its transaction: half the
+        transactions of a flow's results. A crash in between re-runs the
+        task whose result waited (never more than one): every task of
+        volflow's flows may run twice, as the crash matrix proves by
+        killing each one after its work, before its record.
         """
         if (atom_detail.state == states.RUNNING and
                 atom_detail.intention == states.EXECUTE):
             return atom_detail
         key = _sans_progress(atom_detail.to_dict())
-        written = self.__dict__.setdefault(
-            '_volflow_written', collections.OrderedDict())
-        lock = self.__dict__.setdefault('_volflow_lock', threading.Lock())
-        with lock:
-            if written.get(atom_detail.uuid) == key:
+        with self._lock():
+            if self._written().get(atom_detail.uuid) == key:
+                return atom_detail
+            flow_uuid = self._parents.get(atom_detail.uuid)
+            waiting = self._pending.get(flow_uuid, {})
+            if waiting.get(atom_detail.uuid, (None, None))[1] == key:
+                # Progress only: the waiting result takes it along.
+                waiting[atom_detail.uuid] = (_row(atom_detail), key)
+                return atom_detail
+            if (flow_uuid is not None and flow_uuid not in self._pending
+                    and atom_detail.state == states.SUCCESS and
+                    atom_detail.intention == states.EXECUTE):
+                self._pending[flow_uuid] = {
+                    atom_detail.uuid: (_row(atom_detail), key)}
                 return atom_detail
         with _storage_errors('updating atom details', atom_detail.uuid):
             with self._engine.begin() as conn:
+                written = self._flush(conn, flow_uuid)
                 self._update_row(conn, self._tables.atomdetails,
                                  atom_detail)
-        with lock:
-            written[atom_detail.uuid] = key
-            written.move_to_end(atom_detail.uuid)
-            while len(written) > _REMEMBERED:
-                written.popitem(last=False)
+        written[atom_detail.uuid] = key
+        self._remember_atoms(written)
         return atom_detail
 
     def _flows_known(self):
@@ -209,15 +273,18 @@ class _Connection(base.Connection):
         return known
 
     def _remember_flow(self, flow_detail):
-        lock = self.__dict__.setdefault('_volflow_lock', threading.Lock())
         known = self._flows_known()
-        with lock:
+        with self._lock():
             known[flow_detail.uuid] = [flow_detail.state,
                                        dict(flow_detail.meta or {}),
                                        {ad.uuid for ad in flow_detail}]
             known.move_to_end(flow_detail.uuid)
             while len(known) > _REMEMBERED:
-                known.popitem(last=False)
+                _uuid, (_state, _meta, atoms) = known.popitem(last=False)
+                for atom_uuid in atoms:
+                    self._parents.pop(atom_uuid, None)
+            for atom_detail in flow_detail:
+                self._parents[atom_detail.uuid] = flow_detail.uuid
 
     def create_logbook(self, book):
         """Insert a new logbook and its flow details; False if it exists.
@@ -226,8 +293,14 @@ class _Connection(base.Connection):
         that exists; volflow records each flow once, under a uuid that
         tells duplicates, so one transaction of inserts says it all (the
         atom details included: :func:`volflow.engines.load_engine` makes
-        them with the flow detail).
+        them with the flow detail). Where the claims are in this database,
+        the flows' claims for this process too (see
+        :mod:`volflow.persistence._claims`).
         """
+        claims = []
+        if self._claims_conf is not None and self._claim_insert is not None:
+            claims = [_held.claim_row(self._claims_conf, flow_detail.uuid)
+                      for flow_detail in book]
         with _storage_errors('creating logbook', book.uuid):
             try:
                 with self._engine.begin() as conn:
@@ -236,11 +309,48 @@ class _Connection(base.Connection):
                     for flow_detail in book:
                         self._insert_flow_details(conn, flow_detail,
                                                   book.uuid)
-            except sa_exc.IntegrityError:
+                    claimed = [row['flow_uuid'] for row in claims
+                               if conn.execute(self._claim_insert,
+                                               row).rowcount == 1]
+            except db_exc.DBDuplicateEntry:
                 return False
+        for flow_uuid in claimed:
+            _held.claimed_with_record(flow_uuid)
         for flow_detail in book:
             self._remember_flow(flow_detail)
         return True
+
+    def _drops_claim(self, flow_detail):
+        """Whether the flow's final state write drops its claim too."""
+        return (self._claims_conf is not None and
+                flow_detail.state in _held.FINISHED and
+                _held.held(flow_detail.uuid))
+
+    def _write_flow(self, flow_detail, insert_new=False):
+        """The flow detail's row, its pending results, maybe its claim."""
+        drop = self._drops_claim(flow_detail)
+        table = self._tables.atomdetails
+        with _storage_errors('updating flow details', flow_detail.uuid):
+            with self._engine.begin() as conn:
+                written = self._flush(conn, flow_detail.uuid)
+                self._update_row(conn, self._tables.flowdetails,
+                                 flow_detail)
+                if insert_new:
+                    inserted = set(conn.execute(sa.select(
+                        table.c.uuid).where(
+                            table.c.parent_uuid == flow_detail.uuid)
+                    ).scalars())
+                    for atom_detail in flow_detail:
+                        if atom_detail.uuid not in inserted:
+                            self._insert_atom_details(conn, atom_detail,
+                                                      flow_detail.uuid)
+                if drop:
+                    conn.execute(_flows.CLAIM_RELEASE, {
+                        'c_uuid': flow_detail.uuid,
+                        'c_owner': _held.owner()})
+        self._remember_atoms(written)
+        if drop:
+            _held.dropped_with_state(flow_detail.uuid)
 
     def update_flow_details(self, flow_detail):
         """The flow detail's row; its atom details only if new ones.
@@ -249,6 +359,8 @@ class _Connection(base.Connection):
         nothing else changed, is not written: resume treats both alike
         (unfinished: run it), and the next state it reaches is written.
         Atom details this process inserted are not looked for again.
+        The results waiting for this write go in its transaction, and so
+        does dropping this process's claim when the flow is finished.
         """
         known = self._flows_known().get(flow_detail.uuid)
         atoms = {ad.uuid for ad in flow_detail}
@@ -258,23 +370,10 @@ class _Connection(base.Connection):
                     flow_detail.state == states.RUNNING and
                     meta == known[1]):
                 return flow_detail
-            with _storage_errors('updating flow details', flow_detail.uuid):
-                with self._engine.begin() as conn:
-                    self._update_row(conn, self._tables.flowdetails,
-                                     flow_detail)
+            self._write_flow(flow_detail)
             known[:2] = [flow_detail.state, meta]
             return flow_detail
-        table = self._tables.atomdetails
-        with _storage_errors('updating flow details', flow_detail.uuid):
-            with self._engine.begin() as conn:
-                self._update_row(conn, self._tables.flowdetails,
-                                 flow_detail)
-                inserted = set(conn.execute(sa.select(table.c.uuid).where(
-                    table.c.parent_uuid == flow_detail.uuid)).scalars())
-                for atom_detail in flow_detail:
-                    if atom_detail.uuid not in inserted:
-                        self._insert_atom_details(conn, atom_detail,
-                                                  flow_detail.uuid)
+        self._write_flow(flow_detail, insert_new=True)
         if known is not None:
             known[:] = [flow_detail.state, meta, known[2] | atoms]
         return flow_detail
@@ -321,7 +420,7 @@ def _storage_errors(what, uuid):
     """Database errors as taskflow's ``StorageFailure``, as taskflow's."""
     try:
         yield
-    except sa_exc.SQLAlchemyError:
+    except (db_exc.DBError, sa_exc.SQLAlchemyError):
         taskflow_exceptions.raise_with_cause(
             taskflow_exceptions.StorageFailure,
             f'Failed {what} with uuid {uuid!r}')
@@ -331,20 +430,25 @@ class SQLAlchemyBackend(base.Backend):
     """A taskflow SQLAlchemy backend with one cached, upgraded connection.
 
     :param connection: a SQLAlchemy URL.
-    :param engine_kwargs: passed to ``create_engine`` (the pool's sizes).
+    :param claims_conf: the configuration of a backend whose database
+        holds the flow claims too (the database's own records): claims
+        are then written with the records (``_Connection``).
+    :param engine_kwargs: oslo.db's engine options (the pool's sizes;
+        :func:`volflow.db.sqlalchemy._engine.engine_options`).
     """
 
-    def __init__(self, connection, **engine_kwargs):
-        # No ping per checkout (a round trip before every one of the
-        # ~40 writes of a create): a dropped connection fails its
-        # statement instead, and taskflow's storage retries it.
-        engine = _engine.create_engine(connection, pool_pre_ping=False,
-                                       **engine_kwargs)
+    def __init__(self, connection, claims_conf=None, **engine_kwargs):
+        # No ping per checkout (a round trip before every write of a
+        # flow): a dropped connection fails its statement instead, and
+        # taskflow's storage retries it.
+        engine = _engine.engine_of(_engine.transaction_manager(
+            connection, sqlite_fk=True, pre_ping=False, **engine_kwargs),
+            connection)
         if engine.dialect.name == 'sqlite':
-            sa.event.listen(engine, 'connect', _sqlite_foreign_keys)
             engine = engine.execution_options(
                 **{_engine.BEGIN_OPTION: 'immediate'})
         super().__init__({'connection': connection})
+        self.claims_conf = claims_conf
         self._engine = engine
         self._upgrade_lock = threading.Lock()
         self._connection = None

@@ -59,6 +59,14 @@ def _volume(db, ctx=CTX_A, **values):
 
 
 # Volumes -----------------------------------------------------------------
+def test_a_volume_id_is_taken_once(db):
+    first = _volume(db, name='first')
+    with pytest.raises(exception.InvalidVolume,
+                       match=f'volume {first["id"]} already exists'):
+        _volume(db, CTX_B, id=first['id'], name='second')
+    assert [v['name'] for v in db.volume_get_all(ADMIN)] == ['first']
+
+
 def test_volume_create_defaults(db, clock):
     volume = db.volume_create(CTX_A, {'size': 1, 'project_id': 'pa'})
     assert set(volume) == set(api.VOLUME_FIELDS) | {'reason', 'multiattach'}
@@ -388,6 +396,27 @@ def test_quota_reserve_creates_usage_from_live_count(db, gold,
         {'id': rid, 'project_id': 'pa', 'resource': res, 'delta': delta,
          'expire': NOW}
         for rid, (res, delta) in zip(ids, deltas.items())]
+
+
+def test_quota_reserve_reads_a_class_s_limits_under_the_project_s(db):
+    """Defaults, then ``defaults_from``'s limits, then the project's."""
+    db.quota_set(ADMIN, 'class:x', 'volumes', 1)
+    db.quota_set(ADMIN, 'class:x', 'gigabytes', 100)
+    db.quota_set(ADMIN, 'pa', 'gigabytes', 3)
+    assert db.quota_get_all_of(ADMIN, ['class:x', 'pa', 'pb']) == [
+        {'volumes': 1, 'gigabytes': 100}, {'gigabytes': 3}, {}]
+    limits = {'volumes': 10, 'gigabytes': 10}
+    db.quota_reserve(CTX_A, 'pa', {'volumes': 1, 'gigabytes': 3}, limits,
+                     NOW, defaults_from='class:x')
+    with pytest.raises(exception.OverQuota) as volumes:  # the class's 1
+        db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, limits, NOW,
+                         defaults_from='class:x')
+    with pytest.raises(exception.OverQuota) as gigabytes:  # the project's
+        db.quota_reserve(CTX_A, 'pa', {'gigabytes': 1}, limits, NOW,
+                         defaults_from='class:x')
+    assert volumes.value.kwargs['quotas']['volumes'] == 1
+    assert gigabytes.value.kwargs['quotas']['gigabytes'] == 3
+    db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, limits, NOW)  # no class
 
 
 def test_quota_reserve_counts_only_once(db):

@@ -1,12 +1,24 @@
-"""Engines and transactions for the SQL implementation.
+"""Engines and transactions for the SQL implementation, on oslo.db.
 
-SQLite gets the treatment SQLAlchemy documents for serializable
-transactions with pysqlite: the driver's own transaction handling is turned
-off and volflow emits ``BEGIN`` itself, ``BEGIN IMMEDIATE`` for a
-transaction that writes, so that writers (threads or processes) queue on
-the database lock instead of failing when a read lock cannot be upgraded.
-Every SQLite connection runs in WAL mode (readers never wait for the
-writer) with a busy timeout and ``synchronous = NORMAL``.
+Every engine is made by oslo.db's ``enginefacade``
+(:func:`transaction_manager`): one transaction context per database
+API, configured with oslo.db's ``[database]`` options (pool sizes,
+recycle time, ``mysql_sql_mode``, ``max_retries`` at start, ...). Its
+sessions and transactions are the facade's (``writer.using()`` /
+``reader.using()``), and its errors are oslo.db's (``DBDuplicateEntry``,
+``DBDeadlock``, ``DBDataError``): oslo.db's filters translate the
+driver's.
+
+SQLite gets more than oslo.db gives it. oslo.db takes ``BEGIN`` away
+from pysqlite and emits a plain (deferred) ``BEGIN``; volflow's hook,
+attached to the facade's engine as it is created and run before oslo.db's,
+emits ``BEGIN IMMEDIATE`` for a transaction that writes, so that writers
+(threads or processes) queue on the database lock instead of failing when
+a read lock cannot be upgraded. Every SQLite connection runs in WAL mode
+(readers never wait for the writer) with a busy timeout and ``synchronous
+= NORMAL``. oslo.db's engine may connect once before the hooks are
+attached (``max_retries``): the pool is emptied after, so that every
+connection used has them.
 
 PostgreSQL needs nothing special here: writers lock the rows they change
 (``SELECT ... FOR UPDATE``), and a transaction that loses a deadlock is
@@ -25,12 +37,13 @@ import sqlite3
 import time
 
 from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 
 from volflow import exception
@@ -43,39 +56,32 @@ _SQLITE_BUSY_TIMEOUT_PRAGMA = 'PRAGMA busy_timeout = 30000'  # as above
 #: Execution option read by the SQLite ``begin`` hook.
 BEGIN_OPTION = 'volflow_begin'
 _BEGIN_STATEMENTS = {'immediate': 'BEGIN IMMEDIATE', 'deferred': 'BEGIN'}
-#: SQLSTATEs of a PostgreSQL transaction worth running again.
-_RETRY_PGCODES = ('40P01', '40001')  # deadlock, serialization failure
-#: MySQL error numbers of a transaction worth running again.
-_RETRY_MYSQL_ERRORS = (1213,)  # ER_LOCK_DEADLOCK
+#: oslo.db's mark of a SQLite connection whose BEGIN was emitted.
+_OSLO_IN_TRANSACTION = 'in_transaction'
+#: SQLSTATE of a PostgreSQL serialization failure (oslo.db's DBError).
+_SERIALIZATION_FAILURE = '40001'
 _MAX_ATTEMPTS = 5
+#: ``[database]`` options an engine is made with (oslo.db's names).
+_ENGINE_OPTIONS = ('max_pool_size', 'max_overflow', 'pool_timeout',
+                   'connection_recycle_time', 'mysql_sql_mode',
+                   'mysql_wsrep_sync_wait', 'max_retries', 'retry_interval',
+                   'sqlite_synchronous', 'connection_debug',
+                   'connection_trace', 'connection_parameters')
 
 
 def engine_options(conf):
-    """``create_engine`` keyword arguments from oslo.db's ``[database]``.
+    """:func:`transaction_manager` keyword arguments from ``[database]``.
 
     The pool (``max_pool_size``, ``max_overflow``, ``pool_timeout``,
-    ``connection_recycle_time``) of a server's database, and MySQL's
-    ``mysql_sql_mode``; SQLite's connections are not pooled that way.
+    ``connection_recycle_time``) of a server's database, MySQL's
+    ``mysql_sql_mode``, the connection attempts at start (``max_retries``,
+    ``retry_interval``), SQLite's ``sqlite_synchronous`` and oslo.db's
+    debugging options, as the operator set them.
     """
     database = conf.database
-    options = {'pool_size': database.max_pool_size,
-               'max_overflow': database.max_overflow,
-               'pool_recycle': database.connection_recycle_time,
-               'mysql_sql_mode': database.mysql_sql_mode}
-    if database.pool_timeout is not None:
-        options['pool_timeout'] = database.pool_timeout
+    options = {key: getattr(database, key, None) for key in _ENGINE_OPTIONS}
     return {key: value for key, value in options.items()
             if value is not None}
-
-
-def _mysql_sql_mode(sql_mode):
-    def on_connect(dbapi_connection, connection_record):
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute('SET SESSION sql_mode = %s', [sql_mode])
-        finally:
-            cursor.close()
-    return on_connect
 
 
 def _json_default(value):
@@ -105,61 +111,177 @@ def is_sqlite_memory(url):
         None, '', ':memory:')
 
 
-def create_engine(connection, **kwargs):
-    """Return an Engine for ``connection`` set up as the module describes.
+def transaction_manager(connection, sqlite_fk=False, pre_ping=True,
+                        **options):
+    """An enginefacade transaction context for ``connection``.
 
-    A SQLite file's directory is created if it does not exist yet.
+    Its engine is oslo.db's, made on first use with ``options``
+    (:func:`engine_options`) and volflow's hooks (module docstring). A
+    SQLite file's directory is created if it does not exist yet.
+
+    :param sqlite_fk: enforce SQLite's foreign keys (oslo.db's option).
+    :param pre_ping: oslo.db pings a server's connection at every
+        checkout (a round trip); False skips it, and a dropped connection
+        fails its statement instead.
     """
     url = sa.engine.make_url(connection)
-    kwargs.setdefault('json_serializer', json_dumps)
-    kwargs.setdefault('json_deserializer', json_loads)
-    sql_mode = kwargs.pop('mysql_sql_mode', 'TRADITIONAL')
-    if url.get_backend_name() != 'sqlite':
-        kwargs.setdefault('pool_pre_ping', True)
-        mysql_dialect = url.get_backend_name() in ('mysql', 'mariadb')
-        if mysql_dialect:
-            kwargs.setdefault('isolation_level', 'READ COMMITTED')
-        try:
-            engine = sa.create_engine(url, **kwargs)
-        except ModuleNotFoundError as exc:
-            raise exception.MissingDependency.of(
-                f"[database] connection "
-                f"'{url.render_as_string(hide_password=True)}'",
-                exc) from None
-        if mysql_dialect and sql_mode:
-            sa.event.listen(engine, 'connect', _mysql_sql_mode(sql_mode))
-        return engine
-
-    for pooled in ('pool_size', 'max_overflow', 'pool_timeout'):
-        kwargs.pop(pooled, None)  # SQLite's pools take no sizes
-    connect_args = kwargs.setdefault('connect_args', {})
-    connect_args.setdefault('timeout', SQLITE_BUSY_TIMEOUT)
-    connect_args.setdefault('check_same_thread', False)
-    if is_sqlite_memory(url):
-        kwargs.setdefault('poolclass', sa_pool.StaticPool)
-    elif not url.database.startswith('file:'):
+    if (url.get_backend_name() == 'sqlite' and not is_sqlite_memory(url)
+            and not url.database.startswith('file:')):
         directory = os.path.dirname(os.path.abspath(url.database))
         os.makedirs(directory, exist_ok=True)
-    engine = sa.create_engine(url, **kwargs)
-    sa.event.listen(engine, 'connect', _sqlite_connect)
-    sa.event.listen(engine, 'begin', _sqlite_begin)
-    return engine
+    manager = enginefacade.transaction_context()
+    # oslo.db's thread_checkin sleeps at every connection's return to
+    # the pool, to let eventlet switch: volflow runs no eventlet, and the
+    # sleep gives the GIL away (4.2 of 17 s of 50 profiled API flows).
+    options.setdefault('thread_checkin', False)
+    manager.configure(connection=connection, sqlite_fk=sqlite_fk,
+                      json_serializer=json_dumps,
+                      json_deserializer=json_loads, **options)
+    manager.append_on_engine_create(
+        lambda engine: _on_engine_create(
+            engine, options.get('sqlite_synchronous', True), pre_ping))
+    return manager
 
 
-def _sqlite_connect(dbapi_connection, connection_record):
-    # Take BEGIN away from pysqlite: _sqlite_begin emits it.
-    dbapi_connection.isolation_level = None
+def engine_of(manager, connection):
+    """The engine of ``manager`` (made for ``connection``), made now.
+
+    :raises MissingDependency: the URL's driver is not installed.
+    """
+    try:
+        return manager.writer.get_engine()
+    except ModuleNotFoundError as exc:
+        url = sa.engine.make_url(connection)
+        raise exception.MissingDependency.of(
+            f"[database] connection "
+            f"'{url.render_as_string(hide_password=True)}'",
+            exc) from None
+
+
+def create_engine(connection, **options):
+    """An engine of its own for ``connection`` (:func:`transaction_manager`).
+
+    For what uses the engine alone: migrations, ``volflow db``. Unless
+    told, it does not try to connect as it is made (oslo.db's
+    ``max_retries`` 0).
+    """
+    options.setdefault('max_retries', 0)
+    return engine_of(transaction_manager(connection, **options),
+                     connection)
+
+
+def _on_engine_create(engine, synchronous, pre_ping=True):
+    """volflow's hooks on a new oslo.db engine, then an empty pool."""
+    if not pre_ping:
+        # oslo.db has no option for it: the pool's own flag.
+        engine.pool._pre_ping = False
+    # oslo.db hands the JSON (de)serializers to PostgreSQL's dialect
+    # only; SQLAlchemy keeps them on the dialect, as create_engine would.
+    dialect = engine.dialect
+    if getattr(dialect, '_json_serializer', None) is None:
+        dialect._json_serializer = json_dumps
+        dialect._json_deserializer = json_loads
+    backend = dialect.name
+    if backend == 'sqlite':
+        sa.event.listen(engine, 'connect', _sqlite_connect(synchronous))
+        _listen_first(engine, 'begin', _sqlite_begin)
+        if not is_sqlite_memory(engine.url):
+            _pool_sqlite_file(engine)
+    elif backend == 'mysql':
+        sa.event.listen(engine, 'connect', _mysql_read_committed)
+        # A connection made before the hook (max_retries) has not run it.
+        engine.pool.dispose()
+
+
+def _pool_sqlite_file(engine):
+    """Pool a SQLite file's connections, as SQLAlchemy 2 does by itself.
+
+    oslo.db gives a SQLite file a ``NullPool``: a connection per
+    transaction, and in WAL mode the last one to close checkpoints the
+    log and deletes it. Measured with benchmark (e): 232-235 ms per API
+    flow against 23-27 ms pooled. The pool keeps the engine's listeners
+    (oslo.db's and volflow's); connections are shared by threads, one
+    at a time.
+    """
+    dialect = engine.dialect
+    cargs, cparams = dialect.create_connect_args(engine.url)
+    cparams['check_same_thread'] = False
+    cparams.setdefault('timeout', SQLITE_BUSY_TIMEOUT)
+    old = engine.pool
+    engine.pool = sa_pool.QueuePool(
+        lambda: dialect.connect(*cargs, **cparams),
+        recycle=old._recycle, reset_on_return=old._reset_on_return,
+        _dispatch=old.dispatch, dialect=dialect)
+    old.dispose()
+
+
+def _listen_first(engine, event, fn):
+    """Listen for ``event`` before the engine's listeners of it.
+
+    oslo.db's ``begin`` hook emits a plain ``BEGIN`` unless the connection
+    is marked as begun; volflow's must run first to emit ``BEGIN
+    IMMEDIATE`` and mark it. SQLAlchemy ignores ``insert=True`` for an
+    engine's events: the others are taken off and put back after.
+    """
+    # An engine's events, or (handle_error) its dialect's.
+    dispatch = (engine.dispatch if hasattr(engine.dispatch, event)
+                else engine.dialect.dispatch)
+    others = list(getattr(dispatch, event))
+    for other in others:
+        sa.event.remove(engine, event, other)
+    sa.event.listen(engine, event, fn)
+    for other in others:
+        sa.event.listen(engine, event, other)
+
+
+def refuse_unstorable_values(engine):
+    """A value the driver can't take is bad input, raised as such.
+
+    A NUL character, text that can't be encoded, a number out of the
+    driver's range fail in the driver before the database sees them;
+    oslo.db would wrap them as ``DBError``, logging each with a warning
+    and its traceback. volflow's hook runs first and raises
+    ``InvalidInput``, which bypasses oslo.db's.
+    """
+    _listen_first(engine, 'handle_error', _refuse_unstorable)
+
+
+def _refuse_unstorable(context):
+    error = context.original_exception
+    if (context.sqlalchemy_exception is None and
+            isinstance(error, (ValueError, OverflowError))):
+        raise exception.InvalidInput(
+            reason=(f"the database can't store a value: "
+                    f"{str(error).strip().splitlines()[0]}")) from error
+
+
+def _mysql_read_committed(dbapi_connection, connection_record):
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(_SQLITE_BUSY_TIMEOUT_PRAGMA)
-        _sqlite_enable_wal(cursor)
-        # In WAL mode NORMAL syncs at checkpoints, not at every commit:
-        # the database stays consistent through any crash, and only a
-        # power loss can take back the last transactions. FULL costs an
-        # fsync per commit (1.3 ms each, six per create).
-        cursor.execute('PRAGMA synchronous = NORMAL')
+        cursor.execute(
+            'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED')
     finally:
         cursor.close()
+
+
+def _sqlite_connect(synchronous):
+    def on_connect(dbapi_connection, connection_record):
+        # oslo.db has taken BEGIN away from pysqlite; _sqlite_begin emits it.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(_SQLITE_BUSY_TIMEOUT_PRAGMA)
+            _sqlite_enable_wal(cursor)
+            if synchronous:
+                # In WAL mode NORMAL syncs at checkpoints, not at every
+                # commit: the database stays consistent through any
+                # crash, and only a power loss can take back the last
+                # transactions. FULL costs an fsync per commit (1.3 ms
+                # each, six per create). [database] sqlite_synchronous
+                # off leaves oslo.db's OFF.
+                cursor.execute('PRAGMA synchronous = NORMAL')
+        finally:
+            cursor.close()
+    return on_connect
 
 
 def _sqlite_enable_wal(cursor):
@@ -184,15 +306,23 @@ def _sqlite_enable_wal(cursor):
 def _sqlite_begin(conn):
     mode = conn.get_execution_options().get(BEGIN_OPTION, 'deferred')
     conn.exec_driver_sql(_BEGIN_STATEMENTS[mode])
+    conn.info[_OSLO_IN_TRANSACTION] = True  # oslo.db's hook: no BEGIN
+
+
+class _Scope:
+    """What enginefacade keeps a transaction's state on: one per call."""
 
 
 @contextlib.contextmanager
-def transaction(sessionmaker, write=False):
-    """A session in one transaction, committed when the block succeeds.
+def transaction(manager, write=False):
+    """A facade session in one transaction, committed when the block ends.
 
-    ``write`` opens SQLite's transaction with ``BEGIN IMMEDIATE``.
+    ``write``: the facade's writer, opening SQLite's transaction with
+    ``BEGIN IMMEDIATE``; else its reader (a plain ``BEGIN``). Each call
+    is a transaction of its own, never part of an enclosing one.
     """
-    with sessionmaker() as session, session.begin():
+    mode = manager.writer if write else manager.reader
+    with mode.using(_Scope()) as session:
         session.connection(execution_options={
             BEGIN_OPTION: 'immediate' if write else 'deferred'})
         yield session
@@ -220,26 +350,21 @@ def insert_ignore(session, model, rows, keys):
         try:
             with session.begin_nested():
                 session.execute(sa.insert(model).values(row))
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             pass  # someone else inserted it first
 
 
-def _is_retryable(error):
-    """A transaction that lost a deadlock (or a serialization check)."""
-    if not isinstance(error, sa_exc.DBAPIError):
-        return False
-    orig = error.orig
-    if getattr(orig, 'pgcode', None) in _RETRY_PGCODES:
-        return True
-    args = getattr(orig, 'args', ())
-    return bool(args) and args[0] in _RETRY_MYSQL_ERRORS
+def _is_serialization_failure(error):
+    """PostgreSQL's serialization failure (oslo.db names deadlocks only)."""
+    inner = getattr(error, 'inner_exception', None)
+    orig = getattr(inner, 'orig', None)
+    return getattr(orig, 'pgcode', None) == _SERIALIZATION_FAILURE
 
 
-#: Runs a function again when its transaction lost a deadlock: oslo.db's
-#: retry, told which errors are deadlocks (the engines are plain
-#: SQLAlchemy's, so the driver's error is looked at, not oslo.db's
-#: ``DBDeadlock``), waiting a few milliseconds (jittered, doubling).
+#: Runs a function again when its transaction lost a deadlock (oslo.db's
+#: ``DBDeadlock``) or a serialization check: oslo.db's retry, waiting a
+#: few milliseconds (jittered, doubling).
 retry_on_deadlock = oslo_db_api.wrap_db_retry(
     max_retries=_MAX_ATTEMPTS - 1, retry_interval=0.01,
     inc_retry_interval=True, max_retry_interval=0.2, jitter=True,
-    exception_checker=_is_retryable)
+    retry_on_deadlock=True, exception_checker=_is_serialization_failure)

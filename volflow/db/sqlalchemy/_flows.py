@@ -11,12 +11,12 @@ lock).
 
 import datetime
 
+from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from volflow.db.sqlalchemy import _engine
@@ -41,7 +41,8 @@ class FlowClaim(models.Base):
 # Statements built once, not per claim: building them was half of a
 # claim's CPU time.
 _CLAIMS = FlowClaim.__table__
-_INSERTS = {
+#: The claim's insert, by dialect: inserts nothing if the flow is claimed.
+CLAIM_INSERTS = _INSERTS = {
     'postgresql': postgresql.insert(_CLAIMS).on_conflict_do_nothing(
         index_elements=['flow_uuid']),
     'sqlite': sqlite.insert(_CLAIMS).on_conflict_do_nothing(
@@ -50,7 +51,8 @@ _INSERTS = {
     # duplicate here, and its row count says whether it inserted.
     'mysql': mysql.insert(_CLAIMS).prefix_with('IGNORE'),
 }
-_RELEASE = sa.delete(_CLAIMS).where(
+#: Drops owner ``c_owner``'s claim of flow ``c_uuid``.
+CLAIM_RELEASE = _RELEASE = sa.delete(_CLAIMS).where(
     _CLAIMS.c.flow_uuid == sa.bindparam('c_uuid'),
     _CLAIMS.c.owner == sa.bindparam('c_owner'))
 
@@ -63,7 +65,7 @@ def _insert_if_absent(session, values):
     try:
         with session.begin_nested():
             session.execute(sa.insert(_CLAIMS), values)
-    except sa_exc.IntegrityError:
+    except db_exc.DBDuplicateEntry:
         return False
     return True
 

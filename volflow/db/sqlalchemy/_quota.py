@@ -19,10 +19,13 @@ from volflow.db.sqlalchemy import models
 _USAGE_KEYS = ['project_id', 'resource']
 
 
-def reserve(session, project_id, deltas, limits, expire, key=None):
+def reserve(session, project_id, deltas, limits, expire, key=None,
+            defaults_from=None):
     """Check limits and reserve ``deltas``; return reservation ids.
 
-    ``limits`` are defaults, overridden by the project's own quota rows.
+    ``limits`` are defaults, overridden by the quota rows of
+    ``defaults_from`` (a quota class), overridden by the project's own
+    (all read in one query).
 
     Missing usage rows are inserted from a live count first, then every
     usage row of the request is locked and checked. ``OverQuota`` rolls
@@ -51,10 +54,17 @@ def reserve(session, project_id, deltas, limits, expire, key=None):
               'in_use': counts[r], 'reserved': 0} for r in missing],
             _USAGE_KEYS)
         rows = _usages(session, locked)
-    limits = dict(limits, **dict(session.execute(
-        sa.select(models.Quota.resource, models.Quota.hard_limit).where(
-            models.Quota.project_id == project_id,
-            models.Quota.resource.in_(resources))).all()))
+    owners = [project_id] if defaults_from is None else [
+        defaults_from, project_id]
+    set_limits = session.execute(
+        sa.select(models.Quota.project_id, models.Quota.resource,
+                  models.Quota.hard_limit).where(
+            models.Quota.project_id.in_(owners),
+            models.Quota.resource.in_(resources))).all()
+    limits = dict(limits)
+    for owner in owners:  # the project's last: they win
+        limits.update({row.resource: row.hard_limit for row in set_limits
+                       if row.project_id == owner})
     quota_sync.check_over(deltas, limits, {r: rows[r] for r in deltas})
     bumps = [{'u_project': project_id, 'u_resource': resource,
               'u_reserved': rows[resource]['reserved'] + delta}

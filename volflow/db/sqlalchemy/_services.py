@@ -5,9 +5,9 @@ binary)`` constraint makes a second process creating the same record fail
 with ``ServiceExists`` instead of adding a twin.
 """
 
+from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
 from volflow.db import rules
 from volflow.db.sqlalchemy import models
@@ -25,7 +25,7 @@ class ServicesMixin:
                 session.add(service)
                 session.flush()
                 return service.to_dict()
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise exception.ServiceExists(host=record['host'],
                                           binary=record['binary']) from None
 

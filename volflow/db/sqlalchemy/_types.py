@@ -8,10 +8,10 @@ is one ``EXISTS`` in the query that reads the type.
 
 import copy
 
+from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
 from volflow.db import rules
 from volflow.db.sqlalchemy import models
@@ -67,7 +67,7 @@ class TypesMixin:
                     name, extra_specs, description, is_public))
                 session.add(vtype)
             return vtype.to_dict()
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise exception.VolumeTypeExists(name=name) from None
 
     def volume_type_get(self, context, type_id):
@@ -98,7 +98,7 @@ class TypesMixin:
                     setattr(vtype, field, value)
                 session.flush()
                 return vtype.to_dict()
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise exception.VolumeTypeExists(name=values['name']) from None
 
     def volume_type_extra_specs_update(self, context, type_id, specs):
@@ -149,7 +149,7 @@ class TypesMixin:
                     raise exists
                 session.add(_ACCESS(volume_type_id=type_id,
                                     project_id=project_id))
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise exists from None
 
     def volume_type_access_remove(self, context, type_id, project_id):
@@ -187,7 +187,7 @@ class TypesMixin:
                            created_at=timeutils.utcnow())
                 session.add(qos)
             return qos.to_dict()
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise exception.QoSSpecsExists(specs_id=name) from None
 
     def qos_specs_get(self, context, qos_id):

@@ -27,11 +27,10 @@ import contextlib
 import copy
 import threading
 
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_utils import timeutils
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import orm
 
 from volflow.db import api
 from volflow.db import rules
@@ -89,17 +88,20 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
     :param connection: a SQLAlchemy URL.
     :param upgrade_older: upgrade a database at an older schema revision
         on first use, instead of refusing to run on it.
-    :param engine_kwargs: passed to :func:`sqlalchemy.create_engine`.
-    :ivar engine: the Engine, for an embedding service that shares it.
+    :param engine_kwargs: oslo.db's engine options
+        (:func:`volflow.db.sqlalchemy._engine.engine_options`).
+    :ivar engine: the enginefacade's Engine, for an embedding service that
+        shares it.
     """
 
     def __init__(self, connection: str, upgrade_older: bool = False,
                  **engine_kwargs):
         super().__init__()
         self._upgrade_older = upgrade_older
-        self.engine = _engine.create_engine(connection, **engine_kwargs)
-        self._sessionmaker = orm.sessionmaker(bind=self.engine,
-                                              expire_on_commit=False)
+        self._manager = _engine.transaction_manager(connection,
+                                                    **engine_kwargs)
+        self.engine = _engine.engine_of(self._manager, connection)
+        _engine.refuse_unstorable_values(self.engine)
         self._schema_lock = threading.Lock()
         self._schema_ready = False
         # One in-memory SQLite connection is shared: take turns on it.
@@ -132,10 +134,11 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         self._ensure_schema()
         try:
             with self._connection_lock, _engine.transaction(
-                    self._sessionmaker, write) as session:
+                    self._manager, write) as session:
                 yield session
-        except (sa_exc.DataError, ValueError, OverflowError) as exc:
-            cause = getattr(exc, 'orig', None) or exc
+        except (db_exc.DBDataError, ValueError, OverflowError) as exc:
+            cause = getattr(getattr(exc, 'inner_exception', None), 'orig',
+                            None) or exc
             raise exception.InvalidInput(
                 reason=(f"the database can't store a value: "
                         f"{str(cause).strip().splitlines()[0]}")) from exc
@@ -173,16 +176,14 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         duplicate = rules.already_exists('volume', record['id'])
         try:
             with self._transaction(write=True) as session:
-                if session.scalar(sa.select(models.Volume.seq).where(
-                        models.Volume.id == record['id'])) is not None:
-                    raise duplicate
+                # A volume with this id already: the unique id refuses it.
                 volume = models.Volume()
                 volume.update_from(record)
                 session.add(volume)
                 session.flush()
                 return _volume_dict(
                     volume, self._type_name(session, volume.volume_type_id))
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise duplicate from None
 
     def volume_get(self, context, volume_id):
@@ -250,7 +251,7 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
                 row.update_from(record)
                 session.add(row)
             return row.to_dict()
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise rules.already_exists(kind, record['id']) from None
 
     def snapshot_create(self, context, values):
@@ -335,6 +336,15 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         with self._transaction() as session:
             return {q.resource: q.hard_limit for q in session.scalars(stmt)}
 
+    def quota_get_all_of(self, context, project_ids):
+        stmt = sa.select(models.Quota).where(
+            models.Quota.project_id.in_(list(project_ids)))
+        found = {project_id: {} for project_id in project_ids}
+        with self._transaction() as session:
+            for q in session.scalars(stmt):
+                found[q.project_id][q.resource] = q.hard_limit
+        return [found[project_id] for project_id in project_ids]
+
     @_engine.retry_on_deadlock
     def quota_set(self, context, project_id, resource, limit):
         with self._transaction(write=True) as session:
@@ -360,10 +370,11 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
 
     @_engine.retry_on_deadlock
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None):
+                      key=None, defaults_from=None):
         with self._transaction(write=True) as session:
             return _quota.reserve(session, project_id, deltas, limits,
-                                  expire, key=key)
+                                  expire, key=key,
+                                  defaults_from=defaults_from)
 
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):

@@ -1,9 +1,9 @@
 """Run volflow's migrations (:mod:`volflow.db.migrations`); read versions.
 
 A database's revision is the row of ``alembic_version``. Checking it is
-one ``SELECT`` and imports no Alembic: the head is the last file name of
-``migrations/versions`` (revision ids are file names, one linear chain).
-Alembic is imported only to upgrade.
+two queries (is the table there, its row) and imports no Alembic: the
+head is the last file name of ``migrations/versions`` (revision ids are
+file names, one linear chain). Alembic is imported only to upgrade.
 
 :func:`ensure` runs on a process's first use of a database:
 
@@ -26,6 +26,7 @@ import logging as std_logging
 import os
 import re
 
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -90,9 +91,13 @@ def current(connectable):
 def _read_version(conn, begin):
     try:
         with begin():
+            # Looked for first: oslo.db logs a warning, traceback and all,
+            # for the error of a missing table.
+            if not sa.inspect(conn).has_table(VERSION_TABLE):
+                return None
             return conn.execute(sa.text(
                 f'SELECT version_num FROM {VERSION_TABLE}')).scalar()
-    except sa_exc.DBAPIError:
+    except (db_exc.DBError, sa_exc.DBAPIError):  # oslo.db's engine or not
         return None
 
 

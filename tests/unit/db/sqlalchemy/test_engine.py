@@ -1,5 +1,6 @@
 """Engines from oslo.db's ``[database]`` options; deadlocks retried."""
 
+from oslo_db import exception as db_exc
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -14,22 +15,25 @@ class _DriverError(Exception):
         self.pgcode = pgcode
 
 
-def _dbapi_error(orig):
-    return sa_exc.OperationalError('UPDATE ...', {}, orig)
+def _db_error(orig, kind=db_exc.DBError):
+    """oslo.db's translation of a driver's error (as its filters make)."""
+    return kind(sa_exc.OperationalError('UPDATE ...', {}, orig))
 
 
-@pytest.mark.parametrize('orig', [
-    _DriverError('deadlock detected', pgcode='40P01'),
-    _DriverError('could not serialize access', pgcode='40001'),
-    _DriverError(1213, 'Deadlock found when trying to get lock')])
-def test_a_lost_deadlock_is_run_again(orig):
+@pytest.mark.parametrize('error', [
+    _db_error(_DriverError('deadlock detected', pgcode='40P01'),
+              db_exc.DBDeadlock),
+    _db_error(_DriverError('could not serialize access', pgcode='40001')),
+    _db_error(_DriverError(1213, 'Deadlock found when trying to get lock'),
+              db_exc.DBDeadlock)])
+def test_a_lost_deadlock_is_run_again(error):
     calls = []
 
     @_engine.retry_on_deadlock
     def write():
         calls.append(1)
         if len(calls) < 3:
-            raise _dbapi_error(orig)
+            raise error
         return 'done'
 
     assert write() == 'done'
@@ -42,18 +46,20 @@ def test_other_errors_and_the_last_attempt_are_raised():
     @_engine.retry_on_deadlock
     def duplicate():
         calls.append(1)
-        raise _dbapi_error(_DriverError(1062, 'Duplicate entry'))
+        raise _db_error(_DriverError(1062, 'Duplicate entry'),
+                        db_exc.DBDuplicateEntry)
 
-    with pytest.raises(sa_exc.OperationalError):
+    with pytest.raises(db_exc.DBDuplicateEntry):
         duplicate()
     assert len(calls) == 1
 
     @_engine.retry_on_deadlock
     def always():
         calls.append(1)
-        raise _dbapi_error(_DriverError('deadlock', pgcode='40P01'))
+        raise _db_error(_DriverError('deadlock', pgcode='40P01'),
+                        db_exc.DBDeadlock)
 
-    with pytest.raises(sa_exc.OperationalError):
+    with pytest.raises(db_exc.DBDeadlock):
         always()
     assert len(calls) == 1 + _engine._MAX_ATTEMPTS
 
@@ -84,3 +90,54 @@ def test_mysql_sessions_run_in_the_configured_sql_mode(conf, request):
         engine.dispose()
     assert 'STRICT_ALL_TABLES' in mode.split(',')  # part of TRADITIONAL
     assert level == 'READ-COMMITTED'
+
+
+def _begins(manager, write):
+    engine = _engine.engine_of(manager, 'sqlite')
+    seen = []
+
+    def statement(conn, cursor, text, params, context, many):
+        seen.append(text)
+
+    sa.event.listen(engine, 'before_cursor_execute', statement)
+    try:
+        with _engine.transaction(manager, write) as session:
+            session.execute(sa.text('SELECT 1'))
+    finally:
+        sa.event.remove(engine, 'before_cursor_execute', statement)
+    return seen
+
+
+def test_the_facade_s_sqlite_writers_begin_immediate(tmp_path):
+    """oslo.db's own BEGIN hook runs after volflow's, and emits nothing."""
+    manager = _engine.transaction_manager(f'sqlite:///{tmp_path}/x.sqlite')
+    assert _begins(manager, write=True) == ['BEGIN IMMEDIATE', 'SELECT 1']
+    assert _begins(manager, write=False) == ['BEGIN', 'SELECT 1']
+
+
+def test_a_sqlite_file_is_pooled_in_wal_mode(tmp_path):
+    manager = _engine.transaction_manager(f'sqlite:///{tmp_path}/x.sqlite')
+    engine = _engine.engine_of(manager, 'sqlite')
+    try:
+        with _engine.transaction(manager) as session:
+            first = session.connection().connection.dbapi_connection
+            mode = session.execute(sa.text('PRAGMA journal_mode')).scalar()
+        with _engine.transaction(manager) as session:
+            second = session.connection().connection.dbapi_connection
+    finally:
+        engine.dispose()
+    assert mode == 'wal'
+    assert first is second  # oslo.db's NullPool would connect again
+
+
+def test_a_command_does_not_wait_for_an_unreachable_database(conf):
+    """volflow's ``max_retries`` is 0: the engine is made, unconnected.
+
+    oslo.db's default (10 tries, 10 s apart) would raise only after
+    100 s here.
+    """
+    options = _engine.engine_options(conf)
+    assert options['max_retries'] == 0
+    engine = _engine.create_engine('postgresql+psycopg2://u@127.0.0.1:9/x',
+                                   **options)
+    assert engine.pool.checkedout() == 0
