@@ -18,7 +18,6 @@ from taskflow import states
 from tests import invariants
 from tests import rpcapis
 from volflow import context as volflow_context
-from volflow.db import fake as fake_db
 from volflow import engines
 from volflow.flows.api import create_volume as api_flow
 from volflow.flows import common
@@ -26,13 +25,6 @@ from volflow.image import fake as fake_image
 from volflow import persistence
 
 LOG = logging.getLogger(__name__)
-
-
-@pytest.fixture
-def db_api(conf):
-    db_api = fake_db.FakeAPI()
-    db_api.seed()
-    return db_api
 
 
 @pytest.fixture

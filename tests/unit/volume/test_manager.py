@@ -5,12 +5,10 @@ Creating runs the manager flow (``tests/unit/flows/manager/``); extending
 and the snapshots through the volume API are in ``test_changes.py``.
 """
 
-import threading
-
-from oslo_concurrency import lockutils
 import pytest
 
 from tests import invariants
+from tests import locks
 from volflow import context as volflow_context
 from volflow.db import fake
 from volflow import exception
@@ -85,24 +83,6 @@ def test_a_failed_delete_leaves_the_volume_error_deleting_and_counted(
     invariants.assert_invariants(manager.db, ['p1'])
 
 
-def _free_elsewhere(name):
-    """Whether another thread could take the lock ``name`` now."""
-    got = []
-
-    def attempt():
-        try:
-            with lockutils.lock(name, lock_file_prefix='volflow-',
-                                blocking=False):
-                got.append(True)
-        except lockutils.AcquireLockFailedException:
-            got.append(False)
-
-    worker = threading.Thread(target=attempt)
-    worker.start()
-    worker.join(60)
-    return got == [True]
-
-
 @pytest.mark.parametrize('operation', ['delete_volume', 'create_snapshot'])
 def test_the_driver_works_under_the_volumes_delete_lock(manager,
                                                         monkeypatch,
@@ -114,7 +94,7 @@ def test_the_driver_works_under_the_volumes_delete_lock(manager,
     real = getattr(manager.driver, operation)
 
     def watched(*args):
-        seen.append(_free_elsewhere(lock))
+        seen.append(locks.free_elsewhere(lock))
         return real(*args)
     monkeypatch.setattr(manager.driver, operation, watched)
     if operation == 'delete_volume':
@@ -123,4 +103,4 @@ def test_the_driver_works_under_the_volumes_delete_lock(manager,
         manager.create_snapshot(CTX, volume, {
             'id': 's1', 'volume_id': volume['id'], 'volume_size': 2})
     assert seen == [False]
-    assert _free_elsewhere(lock)
+    assert locks.free_elsewhere(lock)

@@ -14,7 +14,6 @@ import pytest
 
 from tests import rpcapis
 from volflow import context as volflow_context
-from volflow.db import fake as fake_db
 from volflow import engines
 from volflow.flows.api import create_volume
 from volflow.image import fake as fake_image
@@ -83,13 +82,6 @@ class Env:
     def usage(self, ctx=None):
         ctx = ctx or self.ctx
         return self.db.quota_usage_get_all(ctx, ctx.project_id)
-
-
-@pytest.fixture
-def db_api(conf):
-    db_api = fake_db.FakeAPI()
-    db_api.seed()
-    return db_api
 
 
 @pytest.fixture
