@@ -20,9 +20,9 @@ Persistence on a SQLite file (the embedded default):
   one transaction (:func:`volflow.persistence.create_detail`).
 * ``volflow, storage's atoms``: volflow's backend, the atom details left
   to taskflow's storage.
-* ``volflow + claim``: :func:`volflow.engines.load_engine` with a
-  :class:`volflow.persistence.Record`: the above plus the flow claim in
-  the database and its release.
+* ``volflow + claim``: as a create flow loads (:func:`volflow.engines.record`,
+  ``taskflow.engines.load``, :func:`volflow.engines.track`): the above
+  plus the flow claim in the database and its release.
 
 In memory: taskflow's ``impl_memory`` backend against volflow's
 ``MemoryBackend`` (which keeps the objects it is given).
@@ -145,8 +145,11 @@ def _run_volflow(db_api, backend, atoms_with_the_record=True):
 
 def _run_volflow_claimed(db_api, backend):
     flow = build_flow()
-    engine = engines.load_engine(flow, {'v0': 0}, engine='serial',
-                                 record=_record(db_api, backend))
+    recorded = engines.record(flow, {'v0': 0}, _record(db_api, backend))
+    engine = engines.track(taskflow.engines.load(
+        flow, store=recorded.store, engine='serial',
+        backend=recorded.backend, flow_detail=recorded.flow_detail),
+        recorded)
     assert engines.run_engine(engine)
     assert engine.storage.fetch(f'v{TASKS}') == TASKS
 

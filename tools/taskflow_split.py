@@ -22,7 +22,8 @@ PIPELINE = (
 )
 REIMPLEMENTED = (
     'volflow/persistence/_sql.py', 'volflow/persistence/_backend.py',
-    'volflow/persistence/_claims.py', 'volflow/db/sqlalchemy/_flows.py',
+    'volflow/persistence/_claims.py', 'volflow/persistence/_held.py',
+    'volflow/db/sqlalchemy/_flows.py',
     'volflow/conductor/', 'volflow/flows/jobs.py', 'volflow/coordination.py',
     'volflow/service.py',
 )
