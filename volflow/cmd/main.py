@@ -169,6 +169,10 @@ def setup_logging():
     if (CONF.debug or CONF.verbose) and not (CONF.log_file or
                                              CONF.log_dir):
         CONF.set_override('use_stderr', True)
+    # oslo.service says at INFO which backend (eventlet) it loaded: a
+    # library's detail, not a line of volflow's.
+    logging.set_defaults(default_log_levels=(
+        logging.get_default_log_levels() + ['oslo_service=WARN']))
     logging.setup(CONF, 'volflow', fix_eventlet=False)
     redaction.install()
     pywarnings.release(shown=_warnings_shown())
