@@ -165,11 +165,7 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
 
     @_locked
     def image_get(self, context, image_id):
-        image = self._images.get(image_id)
-        if image is None or not (image['is_public'] or
-                                 _visible(context, image)):
-            raise exception.ImageNotFound(image_id=image_id)
-        return image
+        return self._image(context, image_id)
 
     @_locked
     def image_get_all(self, context):
