@@ -120,9 +120,10 @@ def transaction_manager(connection, sqlite_fk=False, pre_ping=True,
     SQLite file's directory is created if it does not exist yet.
 
     :param sqlite_fk: enforce SQLite's foreign keys (oslo.db's option).
-    :param pre_ping: oslo.db pings a server's connection at every
-        checkout (a round trip); False skips it, and a dropped connection
-        fails its statement instead.
+    :param pre_ping: ping a server's connection before it is used, if it
+        has been idle in the pool for :data:`PING_AFTER_IDLE` seconds or
+        more (:func:`_ping_idle`); False never pings, and a dropped
+        connection fails its statement instead.
     """
     url = sa.engine.make_url(connection)
     if (url.get_backend_name() == 'sqlite' and not is_sqlite_memory(url)
@@ -172,9 +173,11 @@ def create_engine(connection, **options):
 
 def _on_engine_create(engine, synchronous, pre_ping=True):
     """volflow's hooks on a new oslo.db engine, then an empty pool."""
-    if not pre_ping:
-        # oslo.db has no option for it: the pool's own flag.
-        engine.pool._pre_ping = False
+    # oslo.db pings at every checkout and has no option for it: the
+    # pool's own flag. volflow pings idle connections only.
+    engine.pool._pre_ping = False
+    if pre_ping:
+        _ping_idle(engine)
     # oslo.db hands the JSON (de)serializers to PostgreSQL's dialect
     # only; SQLAlchemy keeps them on the dialect, as create_engine would.
     dialect = engine.dialect
@@ -191,6 +194,50 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
         sa.event.listen(engine, 'connect', _mysql_read_committed)
         # A connection made before the hook (max_retries) has not run it.
         engine.pool.dispose()
+
+
+#: Seconds a pooled connection may have been idle and still be used
+#: without a ping first.
+PING_AFTER_IDLE = 1.0
+_RETURNED = 'volflow_returned'  # when the connection was last checked in
+
+
+def _ping_idle(engine):
+    """Ping a connection before use if it was idle, else use it at once.
+
+    oslo.db's engine pings every connection it checks out (SQLAlchemy's
+    ``pool_pre_ping``): a round trip per transaction, five in an API
+    flow. What the ping guards against - a connection the server or the
+    network closed while it sat in the pool (a restart, an idle timeout)
+    - needs the connection to have sat there: one checked in less than
+    :data:`PING_AFTER_IDLE` seconds ago, after a transaction that
+    worked, is used as it is. A dead one is replaced, as SQLAlchemy's
+    pre-ping does (``DisconnectionError``: the pool connects again). Of
+    a connection dropped in that last second - the server restarting
+    under load, when the transactions running also fail - the first
+    statement fails: SQLAlchemy then discards every connection of the
+    pool, and the transaction is rolled back, having written nothing.
+    """
+    dialect = engine.dialect
+
+    def checkin(dbapi_connection, record):
+        if dbapi_connection is not None:
+            record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection, record, proxy):
+        returned = record.info.get(_RETURNED)
+        if (returned is None or
+                time.monotonic() - returned < PING_AFTER_IDLE):
+            return  # new, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(error)) from error
+            raise
+
+    sa.event.listen(engine, 'checkin', checkin)
+    sa.event.listen(engine, 'checkout', checkout)
 
 
 def _pool_sqlite_file(engine):

@@ -141,3 +141,49 @@ def test_a_command_does_not_wait_for_an_unreachable_database(conf):
     engine = _engine.create_engine('postgresql+psycopg2://u@127.0.0.1:9/x',
                                    **options)
     assert engine.pool.checkedout() == 0
+
+
+_BACKEND_ID = {'postgresql': 'SELECT pg_backend_pid()',
+               'mysql': 'SELECT CONNECTION_ID()'}
+_KILL = {'postgresql': 'SELECT pg_terminate_backend({})',
+         'mysql': 'KILL {}'}
+
+
+@pytest.mark.parametrize('kind', databases.params('postgresql', 'mysql'))
+def test_only_an_idle_connection_is_pinged(kind, request, monkeypatch):
+    """A connection used a moment ago goes unpinged: no round trip.
+
+    One idle for ``PING_AFTER_IDLE`` is pinged, and replaced if the
+    server closed it; one closed within that time fails its statement,
+    and the pool's next connection works.
+    """
+    url = databases.fresh_url(request, kind, 'ping')
+    engine = _engine.create_engine(url)
+    killer = _engine.create_engine(url, pre_ping=False)
+    request.addfinalizer(engine.dispose)
+    request.addfinalizer(killer.dispose)
+    pings = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, 'do_ping',
+                        lambda conn: pings.append(conn) or ping(conn))
+
+    def backend_id():
+        with engine.connect() as conn:
+            return conn.execute(sa.text(_BACKEND_ID[kind])).scalar()
+
+    def kill(backend):
+        with killer.connect() as conn:
+            conn.execute(sa.text(_KILL[kind].format(int(backend))))
+
+    first = backend_id()
+    assert [backend_id() for _ in range(3)] == [first] * 3
+    assert pings == []  # used a moment ago, every time
+    monkeypatch.setattr(_engine, 'PING_AFTER_IDLE', 0.0)
+    kill(first)
+    second = backend_id()  # pinged, found closed, replaced
+    assert second != first and len(pings) == 1
+    monkeypatch.setattr(_engine, 'PING_AFTER_IDLE', 3600.0)
+    kill(second)
+    with pytest.raises(db_exc.DBConnectionError):
+        backend_id()
+    assert backend_id() not in (first, second)
