@@ -367,12 +367,29 @@ def transaction(manager, write=False):
     ``write``: the facade's writer, opening SQLite's transaction with
     ``BEGIN IMMEDIATE``; else its reader (a plain ``BEGIN``). Each call
     is a transaction of its own, never part of an enclosing one.
+
+    A reader on PostgreSQL runs in autocommit, without a transaction:
+    at ``READ COMMITTED`` every statement reads its own snapshot anyway,
+    so the ``BEGIN`` and ``ROLLBACK`` (two round trips) say nothing. On
+    MySQL switching to autocommit is a round trip itself; on SQLite the
+    transaction is one snapshot for all the reader's statements.
     """
     mode = manager.writer if write else manager.reader
     with mode.using(_Scope()) as session:
-        session.connection(execution_options={
+        conn = session.connection(execution_options={
             BEGIN_OPTION: 'immediate' if write else 'deferred'})
-        yield session
+        if write or conn.dialect.name != 'postgresql':
+            yield session
+            return
+        # psycopg2's own switch, which sends nothing: SQLAlchemy's
+        # isolation level AUTOCOMMIT sends a SET when it is reset.
+        dbapi_connection = conn.connection.dbapi_connection
+        dbapi_connection.autocommit = True
+        try:
+            yield session
+        finally:
+            if not dbapi_connection.closed:
+                dbapi_connection.autocommit = False
 
 
 def insert_ignore(session, model, rows, keys):

@@ -187,3 +187,27 @@ def test_only_an_idle_connection_is_pinged(kind, request, monkeypatch):
     with pytest.raises(db_exc.DBConnectionError):
         backend_id()
     assert backend_id() not in (first, second)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_reader_runs_without_a_transaction(request):
+    """Each of its statements is a transaction: no BEGIN, no ROLLBACK.
+
+    A writer is still one transaction, on the same pooled connection.
+    """
+    url = databases.fresh_url(request, 'postgresql', 'reader')
+    manager = _engine.transaction_manager(url)
+    engine = _engine.engine_of(manager, url)
+    request.addfinalizer(engine.dispose)
+
+    def transaction_ids(write):
+        with _engine.transaction(manager, write) as session:
+            return [session.execute(sa.text('SELECT txid_current()')).scalar()
+                    for _ in range(2)]
+
+    for _ in range(2):
+        first, second = transaction_ids(write=False)
+        assert first != second
+        first, second = transaction_ids(write=True)
+        assert first == second
+    assert engine.pool.checkedin() == 1
