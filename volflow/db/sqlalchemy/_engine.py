@@ -123,7 +123,8 @@ def transaction_manager(connection, sqlite_fk=False, pre_ping=True,
     :param pre_ping: ping a server's connection before it is used, if it
         has been idle in the pool for :data:`PING_AFTER_IDLE` seconds or
         more (:func:`_ping_idle`); False never pings, and a dropped
-        connection fails its statement instead.
+        connection fails its statement instead. A SQLite file's
+        connections are never pinged.
     """
     url = sa.engine.make_url(connection)
     if (url.get_backend_name() == 'sqlite' and not is_sqlite_memory(url)
@@ -176,7 +177,7 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
     # oslo.db pings at every checkout and has no option for it: the
     # pool's own flag. volflow pings idle connections only.
     engine.pool._pre_ping = False
-    if pre_ping:
+    if pre_ping and engine.dialect.name != 'sqlite':
         _ping_idle(engine)
     # oslo.db hands the JSON (de)serializers to PostgreSQL's dialect
     # only; SQLAlchemy keeps them on the dialect, as create_engine would.
