@@ -193,6 +193,7 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
             _pool_sqlite_file(engine)
     elif backend == 'mysql':
         sa.event.listen(engine, 'connect', _mysql_read_committed)
+        _mysql_rollback_only_after_statements(engine)
         # A connection made before the hook (max_retries) has not run it.
         engine.pool.dispose()
 
@@ -301,6 +302,46 @@ def _refuse_unstorable(context):
         raise exception.InvalidInput(
             reason=(f"the database can't store a value: "
                     f"{str(error).strip().splitlines()[0]}")) from error
+
+
+#: Set on a DBAPI connection whose last word was a commit or rollback.
+_ENDED = '_volflow_ended'
+
+
+def _mysql_rollback_only_after_statements(engine):
+    """Send no ``ROLLBACK`` when nothing ran since the last commit.
+
+    SQLAlchemy rolls back every connection returned to the pool, after a
+    commit too; psycopg2 knows its connection's state and sends nothing
+    then, PyMySQL sends a ``ROLLBACK`` each time: a round trip per
+    transaction. The server's status flags can't tell instead: after a
+    plain ``SELECT`` they say no transaction, while InnoDB holds one open,
+    with the metadata locks that keep a migration waiting. So the
+    connection is marked when a commit or rollback ends its transaction,
+    and unmarked by the next statement: a marked one needs no rollback.
+    """
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def raw(connection):  # the pool hands over its proxy, the rest the raw
+        return getattr(connection, 'dbapi_connection', connection)
+
+    def do_commit(dbapi_connection):
+        commit(dbapi_connection)
+        setattr(raw(dbapi_connection), _ENDED, True)
+
+    def do_rollback(dbapi_connection):
+        if getattr(raw(dbapi_connection), _ENDED, False):
+            return
+        rollback(dbapi_connection)
+        setattr(raw(dbapi_connection), _ENDED, True)
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        setattr(raw(conn.connection), _ENDED, False)
+
+    dialect.do_commit = do_commit
+    dialect.do_rollback = do_rollback
+    sa.event.listen(engine, 'before_cursor_execute', statement)
 
 
 def _mysql_read_committed(dbapi_connection, connection_record):

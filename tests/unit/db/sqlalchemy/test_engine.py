@@ -1,6 +1,7 @@
 """Engines from oslo.db's ``[database]`` options; deadlocks retried."""
 
 from oslo_db import exception as db_exc
+import pymysql
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -211,3 +212,43 @@ def test_a_postgresql_reader_runs_without_a_transaction(request):
         first, second = transaction_ids(write=True)
         assert first == second
     assert engine.pool.checkedin() == 1
+
+
+@pytest.mark.mysql
+def test_a_mysql_connection_is_rolled_back_only_after_statements(
+        request, monkeypatch):
+    """No ``ROLLBACK`` (a round trip) after a commit; one after a read.
+
+    After a read InnoDB holds its transaction open, whatever the server's
+    status flags say: rolled back, the pooled connection keeps no
+    metadata lock that would hold a migration up.
+    """
+    url = databases.fresh_url(request, 'mysql', 'rollback')
+    manager = _engine.transaction_manager(url)
+    engine = _engine.engine_of(manager, url)
+    other = _engine.create_engine(url, pre_ping=False)
+    request.addfinalizer(engine.dispose)
+    request.addfinalizer(other.dispose)
+    with engine.begin() as conn:
+        conn.execute(sa.text('CREATE TABLE t (id INT PRIMARY KEY)'))
+    rollbacks = []
+    rollback = pymysql.connections.Connection.rollback
+    monkeypatch.setattr(pymysql.connections.Connection, 'rollback',
+                        lambda self: rollbacks.append(self) or rollback(self))
+    for n in range(3):
+        with _engine.transaction(manager, write=True) as session:
+            session.execute(sa.text('INSERT INTO t VALUES (:n)'), {'n': n})
+    assert rollbacks == []
+    with _engine.transaction(manager) as session:
+        assert session.execute(sa.text('SELECT COUNT(*) FROM t')).scalar() == 3
+    assert len(rollbacks) == 1
+    with pytest.raises(ZeroDivisionError):
+        with _engine.transaction(manager, write=True) as session:
+            session.execute(sa.text('INSERT INTO t VALUES (9)'))
+            1 / 0
+    assert len(rollbacks) == 2
+    assert engine.pool.checkedin() == 1
+    with other.connect() as conn:  # no lock left by the pooled connection
+        conn.execute(sa.text('SET SESSION lock_wait_timeout = 5'))
+        conn.execute(sa.text('ALTER TABLE t ADD COLUMN x INT'))
+        assert conn.execute(sa.text('SELECT COUNT(*) FROM t')).scalar() == 3
