@@ -139,3 +139,14 @@ def test_messages_are_scoped_to_their_project(db):
         db.message_destroy(CTX_B, message['id'])
     db.message_destroy(CTX_A, message['id'])
     assert db.message_get_all(ADMIN) == []
+
+
+def test_private_type_by_name_for_a_project_given_access(db, private):
+    db.volume_type_access_add(ADMIN, private['id'], 'pa')
+    assert db.volume_type_get_by_name(CTX_A, 'private') == private
+    assert db.volume_type_get_by_name(ADMIN, 'private') == private
+    with pytest.raises(exception.VolumeTypeNotFound):
+        db.volume_type_get_by_name(CTX_B, 'private')
+    db.volume_type_destroy(ADMIN, private['id'])
+    with pytest.raises(exception.VolumeTypeNotFound):
+        db.volume_type_get_by_name(CTX_A, 'private')

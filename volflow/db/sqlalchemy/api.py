@@ -79,6 +79,9 @@ _VOLUME_LOCK = {admin: stmt.with_for_update() for admin, stmt in
                 _by_volume_id(sa.select(models.Volume)).items()}
 _TYPE_NAME = sa.select(models.VolumeType.name).where(
     models.VolumeType.id == sa.bindparam('t_id'))
+#: A Core INSERT: the ORM's unit of work (an entity, its flush) cost
+#: about as much as the statement on SQLite.
+_VOLUME_INSERT = sa.insert(models.Volume.__table__)
 
 
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
@@ -177,12 +180,11 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         try:
             with self._transaction(write=True) as session:
                 # A volume with this id already: the unique id refuses it.
-                volume = models.Volume()
-                volume.update_from(record)
-                session.add(volume)
-                session.flush()
-                return _volume_dict(
-                    volume, self._type_name(session, volume.volume_type_id))
+                row, volume = models.Volume.insert_row(record)
+                session.execute(_VOLUME_INSERT, row)
+                volume['volume_type'] = self._type_name(
+                    session, row['volume_type_id'])
+                return volume
         except db_exc.DBDuplicateEntry:
             raise duplicate from None
 

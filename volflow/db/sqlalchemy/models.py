@@ -50,6 +50,38 @@ class _Record:
         if extra:
             self.extra = {**(self.extra or {}), **extra}
 
+    @classmethod
+    def insert_row(cls, values):
+        """``(row, record)`` of a new row with ``values`` (API fields).
+
+        ``row`` has a value for every column but the sequence (by column
+        name, for a Core ``INSERT`` of the table, whose statement is then
+        compiled once); ``record`` is what :meth:`to_dict` of the entity
+        inserted so would return. A field not in ``values`` takes its
+        column's scalar default, or None.
+        """
+        columns, extra = cls.split(values)
+        for attribute, column in cls._insert_columns().items():
+            if attribute not in columns:
+                default = column.default
+                columns[attribute] = (
+                    default.arg if default is not None and default.is_scalar
+                    else None)
+        row = {column.name: columns[attribute]
+               for attribute, column in cls._insert_columns().items()}
+        row['extra'] = extra or None
+        record = dict(extra)
+        record.update((field, columns[attribute])
+                      for field, attribute in cls.FIELDS.items())
+        return row, record
+
+    @classmethod
+    def _insert_columns(cls):
+        """``{attribute: column}`` of the fields' columns."""
+        mapper = sa.inspect(cls)
+        return {attribute: mapper.attrs[attribute].columns[0]
+                for attribute in cls.FIELDS.values()}
+
     def to_dict(self):
         """The record as the API returns it."""
         record = dict(self.extra or {})
