@@ -34,9 +34,13 @@ DB_CALLS = ('volume_type_get_by_name', 'volume_type_get', 'quota_get_all',
 RECORD_CALLS = ('create_logbook', 'save_logbook', 'update_flow_details',
                 'update_atom_details')
 
-#: (layer, path fragment): a function's own CPU time goes to the first
-#: layer whose fragment is in its file name.
+#: (layer, fragment): a function's own CPU time goes to the first layer
+#: whose fragment is in its file name (or, for a built-in, a C
+#: extension's method, in its name).
 LAYERS = (
+    ('driver: psycopg2', 'psycopg2'),
+    ('driver: sqlite3', 'sqlite3'),
+    ('driver: PyMySQL', 'pymysql'),
     ('volflow hooks on the engine', 'volflow/db/sqlalchemy/_engine.py'),
     ('volflow database API', 'volflow/db/'),
     ('volflow records', 'volflow/persistence/'),
@@ -45,11 +49,11 @@ LAYERS = (
     ('SQLAlchemy ORM', 'sqlalchemy/orm/'),
     ('SQLAlchemy compiler', 'sqlalchemy/sql/'),
     ('SQLAlchemy engine, pool, events', 'sqlalchemy/'),
-    ('psycopg2', 'psycopg2'),
-    ('PyMySQL', 'pymysql/'),
-    ('sqlite3', 'sqlite3'),
     ('JSON', 'json/'),
     ('taskflow', 'taskflow/'),
+    ('locks (fasteners, threading)', 'fasteners/'),
+    ('locks (fasteners, threading)', 'threading.py'),
+    ('tenacity', 'tenacity/'),
 )
 
 
@@ -98,11 +102,11 @@ def profile(env, flows):
     stats = pstats.Stats(profiler).stats
     layers = collections.Counter()
     total = 0.0
-    for (filename, _line, _func), (_cc, _nc, tottime, _ct, _callers) in (
+    for (filename, _line, func), (_cc, _nc, tottime, _ct, _callers) in (
             stats.items()):
         total += tottime
         for layer, fragment in LAYERS:
-            if fragment in filename:
+            if fragment in filename or (filename == '~' and fragment in func):
                 layers[layer] += tottime
                 break
         else:
