@@ -17,19 +17,20 @@ steps around that load:
    run ends, and it is dropped if the engine is garbage-collected unrun.
 
 :func:`run_engine` runs an engine under the log listener of
-:mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim
-and calls what :func:`after_run` deferred. :func:`load_recorded` loads a
+:mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim.
+It calls nothing above it when the run ends: what a flow sends on, its
+tasks send while it runs, through the rpc apis injected into them.
+:func:`load_recorded` loads a
 flow recorded before, for ``volflow resume`` and the conductors, which
 hold its claim themselves (:func:`adopt`). :func:`load_engine` loads any
 other flow, in memory.
 
 **A loaded engine is a recorded request**: run it, or resume will. The
 in-process rpc relies on it - a cast loads the receiving flow at once and
-runs it later - so that no request is lost between two flows.
+runs it on the executor - so that no request is lost between two flows.
 """
 
 import contextlib
-import threading
 import weakref
 
 from oslo_config import cfg
@@ -55,8 +56,6 @@ from volflow import tracing
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-#: ``callbacks``: what :func:`after_run` deferred in this thread's run.
-_RUNNING = threading.local()
 _RUNS = weakref.WeakKeyDictionary()  # engine -> _Run
 
 
@@ -121,21 +120,11 @@ def run_engine(engine, logger=None):
 
     :returns: whether the flow ran.
     """
-    outer = getattr(_RUNNING, 'callbacks', None)
-    _RUNNING.callbacks = []
-    try:
-        with _claimed(engine) as claimed:
-            if not claimed:
-                return False
-            _run_listened(engine, logger)
-        return True
-    finally:
-        callbacks, _RUNNING.callbacks = _RUNNING.callbacks, outer
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:
-                LOG.exception('%s failed after its flow ran', callback)
+    with _claimed(engine) as claimed:
+        if not claimed:
+            return False
+        _run_listened(engine, logger)
+    return True
 
 
 def _request_context(engine):
@@ -166,22 +155,6 @@ def _run_listened(engine, logger):
             engine.run()
         except taskflow_exceptions.WrappedFailure as wrapped:
             next(iter(wrapped)).reraise()
-
-
-def after_run(callback):
-    """Call ``callback`` when the flow run in this thread ends.
-
-    At once when no flow runs in this thread. The in-process rpc sends its
-    casts so: a message leaves once its sender's flow has ended - its
-    results recorded, its claim dropped - as a message leaves once its
-    sender's transaction commits, and the receiving flow never races the
-    end of the sending one.
-    """
-    callbacks = getattr(_RUNNING, 'callbacks', None)
-    if callbacks is None:
-        callback()
-    else:
-        callbacks.append(callback)
 
 
 class Recorded:

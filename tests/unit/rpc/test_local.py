@@ -6,6 +6,7 @@ the in-memory database.
 """
 
 import os
+import threading
 
 import pytest
 
@@ -67,3 +68,24 @@ def test_the_managers_are_built_once_per_database(vapi, conf):
     other = fake_db.FakeAPI()
     assert local.get_rpcapis(other, vapi.image_service, conf)[0] is not (
         vapi.scheduler_rpcapi)
+
+
+def test_a_cast_waits_for_the_volumes_previous_message_without_a_worker(
+        conf):
+    """A message about a busy volume takes no worker until its turn.
+
+    More casts than the executor has workers wait behind one running
+    message about a volume; a message about another volume still runs.
+    """
+    sequencer = local._Sequencer()
+    release = threading.Event()
+    ran = []
+    sequencer.cast('v1', 'first', release.wait, TIMEOUT)
+    for index in range(conf.taskflow.max_workers + 1):
+        sequencer.cast('v1', f'next {index}', ran.append, index)
+    other = sequencer.cast('v2', 'other', ran.append, 'other')
+    other.result(TIMEOUT)
+    assert ran == ['other']  # the v1 messages wait for the first
+    release.set()
+    assert sequencer.wait_all(TIMEOUT)
+    assert ran == ['other'] + list(range(conf.taskflow.max_workers + 1))
