@@ -19,7 +19,9 @@ steps around that load:
 :func:`run_engine` runs an engine under the log listener of
 :mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim.
 It calls nothing above it when the run ends: what a flow sends on, its
-tasks send while it runs, through the rpc apis injected into them.
+tasks send while it runs, through the rpc apis injected into them; a
+receiver that must start after its sender's end asks
+:func:`wait_ended`.
 :func:`load_recorded` loads a
 flow recorded before, for ``volflow resume`` and the conductors, which
 hold its claim themselves (:func:`adopt`). :func:`load_engine` loads any
@@ -31,6 +33,7 @@ runs it on the executor - so that no request is lost between two flows.
 """
 
 import contextlib
+import threading
 import weakref
 
 from oslo_config import cfg
@@ -57,14 +60,17 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 _RUNS = weakref.WeakKeyDictionary()  # engine -> _Run
+_LOCK = threading.Lock()
+_UNDER_WAY = {}  # flow uuid -> an Event set when its run here has ended
 
 
 class _Run:
     """How :func:`_claimed` treats one tracked engine.
 
+    ``uuid``: the flow's (:func:`wait_ended` waits for it), or None.
     ``release``: drops the claim taken at load; it also runs if the engine
-    is garbage-collected unrun. None: no claim of ours (a duplicate, or
-    one the caller holds).
+    is garbage-collected unrun. None: no claim of ours (a duplicate, a run
+    in memory, or one the caller holds).
     """
 
     def __init__(self, flow_uuid, duplicate=False, release=None):
@@ -216,7 +222,7 @@ def record(flow: taskflow_flow.Flow, store: dict,
     """
     conf = conf or CONF
     if run is None or not conf.taskflow.persistence_enabled:
-        return Recorded(store)
+        return Recorded(store, run and run.uuid)
     backend = run.backend or persistence.get_backend(run.db_api, conf)
     detail = run.detail(flow.name, store)
     _add_atom_details(detail, flow)
@@ -248,6 +254,8 @@ def track(engine: engine_base.Engine,
         _RUNS[engine] = _Run(recorded.flow_uuid, release=weakref.finalize(
             engine, persistence.release, recorded.db_api,
             recorded.flow_uuid))
+    elif recorded.flow_uuid is not None:
+        _RUNS[engine] = _Run(recorded.flow_uuid)
     return engine
 
 
@@ -332,14 +340,47 @@ def _claimed(engine):
 
     An engine loaded without persistence, or adopted by resume, always
     may; a recorded one unless it is a duplicate. The claim taken by
-    :func:`record` is dropped when the block ends.
+    :func:`record` is dropped when the block ends; then the run has
+    ended, for :func:`wait_ended`.
     """
     run = _RUNS.pop(engine, None)
     if run is not None and run.duplicate:
         yield False
         return
+    ended = _under_way(run.uuid) if run is not None else None
     try:
         yield True
     finally:
-        if run is not None and run.release is not None:
-            run.release()
+        try:
+            if run is not None and run.release is not None:
+                run.release()
+        finally:
+            if ended is not None:
+                with _LOCK:
+                    if _UNDER_WAY.get(run.uuid) is ended:
+                        del _UNDER_WAY[run.uuid]
+                ended.set()
+
+
+def _under_way(flow_uuid):
+    if flow_uuid is None:
+        return None
+    ended = threading.Event()
+    with _LOCK:
+        _UNDER_WAY[flow_uuid] = ended
+    return ended
+
+
+def wait_ended(flow_uuid: str, timeout: float | None = None) -> bool:
+    """Wait until no run of flow ``flow_uuid`` is under way here.
+
+    A run has ended once its final state is recorded and its claim
+    dropped (:func:`run_engine`). The in-process rpc runs a receiving
+    flow so, once the flow that sent it has ended: it asks, downwards;
+    nothing here calls it back.
+
+    :returns: False if ``timeout`` passed first.
+    """
+    with _LOCK:
+        ended = _UNDER_WAY.get(flow_uuid)
+    return ended is None or ended.wait(timeout)

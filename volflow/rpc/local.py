@@ -15,12 +15,13 @@ Messages keep the semantics they have over a real transport:
   Exceptions are logged, as an rpc server logs them. The receiving flow
   is loaded - and so recorded (:mod:`volflow.persistence`) - before the
   cast returns: a crash after it cannot lose the request, which ``volflow
-  resume`` then runs; a failure to record it fails the cast. The cast is
-  delivered at once, as over oslo.messaging or the jobboard: nothing
-  waits for the sending flow's run to end, and nothing in the engines
-  calls back into the rpc. Each flow writes only its own records and
-  holds only its own claim, so the receiving flow may run while the
-  sending one records its last task.
+  resume`` then runs; a failure to record it fails the cast. The
+  receiving flow runs once the sending flow's run has ended - its final
+  state recorded, its claim dropped - as a message leaves once its
+  sender's transaction commits: a flow this rpc runs is the volume's
+  previous message (below); the API flow, run in the caller's thread,
+  is waited for by its flow uuid (:func:`volflow.engines.wait_ended`).
+  The rpc asks the engines; nothing in them calls back into the rpc.
 * **calls** (``VolumeAPI.delete_volume``, ``VolumeAPI.create_snapshot``)
   run in the caller's thread and return or raise like a local call; the
   API marks the snapshot ``available`` only once it returned.
@@ -49,9 +50,11 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from volflow import engines
 from volflow import exception
 from volflow import executor
 from volflow import notifier
+from volflow import persistence
 from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager as scheduler_manager
 from volflow.volume import backends
@@ -226,7 +229,17 @@ class SchedulerAPI:
             ctxt, copy.deepcopy(volume), snapshot_id=snapshot_id,
             image_id=image_id, request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties))
-        _SEQUENCER.cast(volume['id'], 'scheduler create_volume', run)
+        # Sent by the API flow (else by a manager's reschedule, which the
+        # sequencer runs before): it runs once the API flow has ended.
+        _SEQUENCER.cast(volume['id'], 'scheduler create_volume',
+                        _after, persistence.flow_uuid(volume['id'], 'api'),
+                        run)
+
+
+def _after(sender, run):
+    """Run ``run`` once flow ``sender`` has ended in this process."""
+    engines.wait_ended(sender)
+    run()
 
 
 class VolumeAPI:
