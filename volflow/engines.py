@@ -23,8 +23,8 @@ tasks send while it runs, through the rpc apis injected into them; a
 receiver that must start after its sender's end asks
 :func:`wait_ended`.
 :func:`load_recorded` loads a
-flow recorded before, for ``volflow resume`` and the conductors, which
-hold its claim themselves (:func:`adopt`). :func:`load_engine` loads any
+flow recorded before, for :func:`volflow.recovery.resume_flow`, which
+holds its claim itself (:func:`adopt`). :func:`load_engine` loads any
 other flow, in memory.
 
 **A loaded engine is a recorded request**: run it, or resume will. The
@@ -265,9 +265,9 @@ def load_recorded(flow_detail, backend, conf=None):
     The flow is rebuilt from the detail's factory details (taskflow's
     ``load_from_detail``) and given its recorded store, with a real
     context, as transient values: it is in the meta already, and so costs
-    no write of its own. ``volflow resume`` and the conductors load so;
-    whoever calls this holds the flow's claim (resume's in the database,
-    a conductor's on the board).
+    no write of its own. Only :func:`volflow.recovery.resume_flow` loads
+    so - for ``volflow resume``, the services starting and the
+    conductors - holding the flow's claim in the database.
 
     The serial engine: the flows are linear, and a parallel one would
     gain nothing.
