@@ -265,9 +265,10 @@ def load_recorded(flow_detail, backend, conf=None):
     The flow is rebuilt from the detail's factory details (taskflow's
     ``load_from_detail``) and given its recorded store, with a real
     context, as transient values: it is in the meta already, and so costs
-    no write of its own. Only :func:`volflow.recovery.resume_flow` loads
-    so - for ``volflow resume``, the services starting and the
-    conductors - holding the flow's claim in the database.
+    no write of its own. :func:`volflow.recovery.resume_flow` - for
+    ``volflow resume``, the services starting and the conductors - runs
+    what it loads so, holding the flow's claim in the database
+    (``volflow trace`` loads one only to read its tasks).
 
     The serial engine: the flows are linear, and a parallel one would
     gain nothing.
