@@ -20,12 +20,10 @@ steps around that load:
 :mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim.
 It calls nothing above it when the run ends: what a flow sends on, its
 tasks send while it runs, through the rpc apis injected into them; a
-receiver that must start after its sender's end asks
-:func:`wait_ended`.
-:func:`load_recorded` loads a
-flow recorded before, for :func:`volflow.recovery.resume_flow`, which
-holds its claim itself (:func:`adopt`). :func:`load_engine` loads any
-other flow, in memory.
+receiver that must start after its sender's end asks :func:`wait_ended`.
+:func:`load_recorded` loads a flow recorded before, for
+:func:`volflow.recovery.resume_flow`, which holds its claim itself
+(:func:`adopt`). :func:`load_engine` loads any other flow, in memory.
 
 **A loaded engine is a recorded request**: run it, or resume will. The
 in-process rpc relies on it - a cast loads the receiving flow at once and
