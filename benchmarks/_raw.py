@@ -39,3 +39,25 @@ def best_ms(func, repeat, warmup=3):
         samples.append((time.perf_counter() - start) * 1000.0)
     samples.sort()
     return samples[0], samples[len(samples) // 2]
+
+
+def alternate_ms(funcs, repeat, warmup=3):
+    """Best and median wall time in ms of each of ``funcs``, alternating.
+
+    One run of each in turn, ``repeat`` rounds: a change in the machine's
+    load between the two measurements touches both alike.
+
+    :returns: a list of ``(best, median)``, in the order of ``funcs``.
+    """
+    for _ in range(warmup):
+        for func in funcs:
+            func()
+    samples = [[] for _ in funcs]
+    for _ in range(repeat):
+        for func, times in zip(funcs, samples):
+            start = time.perf_counter()
+            func()
+            times.append((time.perf_counter() - start) * 1000.0)
+    for times in samples:
+        times.sort()
+    return [(times[0], times[len(times) // 2]) for times in samples]

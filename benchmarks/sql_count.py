@@ -13,17 +13,24 @@ volume, so that no poll is counted; a ``commit`` listener counts the
 commits (a round trip each on a server). ``BEGIN`` / ``BEGIN IMMEDIATE``
 (SQLite's, emitted by volflow) are not counted as statements.
 ``--verbose`` lists the statements, most frequent first.
+
+On PostgreSQL it also counts what the server received per API flow, from
+its log (``log_statement = all``): every statement a round trip, with
+psycopg2's ``BEGIN``, the commits, rollbacks and pings, and an
+``executemany`` as the one statement per row the driver sends.
 """
 
 import argparse
 import collections
 import os
 import sys
+import time
 import warnings
 
 warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
 warnings.filterwarnings('ignore', category=DeprecationWarning)
 
+import psycopg2  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 import _setup  # noqa: E402  (benchmarks/ is sys.path[0] when run)
@@ -78,14 +85,56 @@ def count(env, runs, func):
     return counter
 
 
-def measure(connection, label, creates, verbose):
-    """Print the counts of full creates and API flows on ``connection``."""
+def server_received(server, env, runs):
+    """What a PostgreSQL ``server`` received per API flow, from its log.
+
+    :returns: ``(total, {kind: count})`` per run, a kind being the
+        statement's first word (``SELECT 1``: the pings).
+    """
+    log = os.path.join(server.base, 'server.log')
+    admin = psycopg2.connect(host='127.0.0.1', port=server.port,
+                             user='postgres', dbname='postgres')
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("ALTER SYSTEM SET log_statement = 'all'")
+            cursor.execute('SELECT pg_reload_conf()')
+        time.sleep(0.5)  # the backends read the new setting
+        start = os.path.getsize(log)
+        for _ in range(runs):
+            env.api_flow_only()
+        with admin.cursor() as cursor:
+            cursor.execute('ALTER SYSTEM RESET log_statement')
+            cursor.execute('SELECT pg_reload_conf()')
+    finally:
+        admin.close()
+    with open(log) as f:
+        f.seek(start)
+        text = f.read()
+    kinds = collections.Counter()
+    for line in text.splitlines():
+        _before, found, statement = line.partition('LOG:  statement: ')
+        if not found or 'log_statement' in statement:
+            continue
+        words = statement.split()
+        kinds['SELECT 1' if words == ['SELECT', '1'] else words[0]] += 1
+    return (sum(kinds.values()) / runs,
+            {kind: n / runs for kind, n in kinds.most_common()})
+
+
+def measure(connection, label, creates, verbose, server=None):
+    """Print the counts of full creates and API flows on ``connection``.
+
+    ``server``: the tests' PostgreSQL server, whose log tells what it
+    received.
+    """
     with _setup.sql_env(connection, 'volflow-sql-') as env:
         for _ in range(3):  # warm up: schema, usage rows, managers
             env.create_and_wait()
         full = count(env, creates,
                      lambda: env.api.create(_setup.CTX, 1, 'bench', None))
         api = count(env, creates, env.api_flow_only)
+        received = server and server_received(server, env, creates)
     for what, counter in (('full create', full), ('API flow alone', api)):
         total, commits = counter.summary(creates)
         print(f'{label}, {what}: {total:.1f} statements and {commits:.1f} '
@@ -93,6 +142,11 @@ def measure(connection, label, creates, verbose):
         if verbose:
             for statement, n in counter.statements.most_common():
                 print(f'  {n / creates:5.1f}  {statement}')
+    if received:
+        total, kinds = received
+        print(f'{label}, API flow alone: the server received {total:.1f} '
+              f'statements per run (' + ', '.join(
+                  f'{n:.1f} {kind}' for kind, n in kinds.items()) + ')')
 
 
 def _server(module):
@@ -126,7 +180,8 @@ def main():
             print(f'{label}: skipped')
             continue
         try:
-            measure(server.url, label, args.creates, args.verbose)
+            measure(server.url, label, args.creates, args.verbose,
+                    server if module is postgres else None)
         finally:
             server.stop()
     return 0

@@ -165,7 +165,7 @@ class QuotaEngine:
         if limit >= 0 and size > limit:
             raise exception.VolumeSizeExceedsLimit(size=size, limit=limit)
 
-    def reserve(self, context, project_id, deltas, key=None):
+    def reserve(self, context, project_id, deltas, key=None, size=None):
         """Reserve ``deltas`` for the project; return the reservation ids.
 
         Raises the specific :class:`~volflow.exception.OverQuota` subclass
@@ -173,6 +173,9 @@ class QuotaEngine:
         the reservation is made at most once while it is outstanding or
         committed (see :meth:`volflow.db.api.API.quota_reserve`): a flow
         step run again after a crash gets the same reservation back.
+        With ``size``, a new volume of that size is checked against the
+        project's ``per_volume_gigabytes`` first, as
+        :meth:`check_volume_size` does, in the same transaction.
         """
         expire = timeutils.utcnow() + datetime.timedelta(
             seconds=self.conf.reservation_expire)
@@ -180,11 +183,15 @@ class QuotaEngine:
         # class's limits and the project's own in the same transaction as
         # the reservation.
         limits = {res: self.default_limit(res) for res in deltas}
-        keyed = {} if key is None else {'key': key}
+        options = {} if key is None else {'key': key}
+        if size is not None:
+            limits['per_volume_gigabytes'] = self.default_limit(
+                'per_volume_gigabytes')
+            options['size'] = size
         try:
             return self.db.quota_reserve(
                 context, project_id, deltas, limits, expire,
-                defaults_from=_CLASS_KEY.format(DEFAULT_CLASS), **keyed)
+                defaults_from=_CLASS_KEY.format(DEFAULT_CLASS), **options)
         except exception.OverQuota as exc:
             raise over_quota_error(exc, deltas) from None
 

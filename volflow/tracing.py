@@ -12,7 +12,7 @@ revert returned).
 :class:`TraceListener` collects them as taskflow notifies the task
 transitions; ``volflow create --trace`` turns it on for every flow the
 process runs (:func:`enable`). Every run also leaves its events' timing
-in its flow detail (one write when the flow ends, under ``META``), so
+in its flow detail (under ``META``, with the flow's final state), so
 that :func:`recorded` can rebuild the trace of a volume from the
 records: taskflow persistence keeps each task's state, result, failure
 and revert result, and the inputs are fetched again from the recorded
@@ -114,8 +114,8 @@ class TraceListener(listener_base.Listener):
 
     :param sink: called with each event as it ends (``--trace`` prints
         it), with its inputs and outputs.
-    :param record: leave the events' timing in the flow detail when the
-        flow ends (one storage write).
+    :param record: leave the events' timing in the flow detail: kept in
+        its meta as they come, they go in with the flow's final state.
     """
 
     def __init__(self, engine, sink=None, record=True):
@@ -156,6 +156,10 @@ class TraceListener(listener_base.Listener):
             'pid': os.getpid(),
         }
         self.events.append(event)
+        if self._record:
+            # Kept in the flow detail's meta as it is in memory, written
+            # by the flow's next write: its final state's, one transaction.
+            self._engine.storage.flow_meta[META] = self._recorded()
         if self._sink is None:
             return
         event = dict(event, inputs=self._inputs.get(name) or {})
@@ -169,12 +173,18 @@ class TraceListener(listener_base.Listener):
             event['outputs'] = {'result': result}
         self._sink(event)
 
+    def _recorded(self):
+        return [dict(e) for e in self.events]
+
     def _flow_receiver(self, state, details):
+        """Write the events, unless the final state's write took them."""
         if not self._record or not self.events:
             return
+        recorded = self._recorded()
+        if self._engine.storage.flow_meta.get(META) == recorded:
+            return
         try:
-            self._engine.storage.update_flow_metadata(
-                {META: [dict(e) for e in self.events]})
+            self._engine.storage.update_flow_metadata({META: recorded})
         except Exception:
             LOG.debug('The trace of flow %s was not recorded.',
                       details.get('flow_name'), exc_info=True)

@@ -2,6 +2,7 @@
 
 import taskflow.engines
 from taskflow.patterns import linear_flow
+from taskflow.persistence.backends import impl_memory
 from taskflow import task
 
 from volflow import exception
@@ -78,3 +79,50 @@ def test_secrets_are_masked_in_lines_and_json():
     event = dict(_run()[0], outputs={'doubled': 'password=hunter2'})
     assert 'hunter2' not in tracing.format_event(event)
     assert 'hunter2' not in str(tracing.jsonable(event))
+
+
+class _Backend:
+    """A taskflow memory backend recording each flow detail write."""
+
+    def __init__(self):
+        self.backend = impl_memory.MemoryBackend()
+        self.writes = []
+        conn = self.backend.get_connection()
+        update = conn.update_flow_details
+
+        def recorded(flow_detail, *args, **kwargs):
+            self.writes.append((flow_detail.state,
+                                flow_detail.meta.get(tracing.META)))
+            return update(flow_detail, *args, **kwargs)
+
+        conn.update_flow_details = recorded
+        self.backend.get_connection = lambda: conn
+
+
+def test_the_recorded_trace_goes_with_the_final_state():
+    """No write of its own: the final state's write carries the events."""
+    for fail_at in (None, 'Last'):
+        backend = _Backend()
+        flow = linear_flow.Flow('volume_create_api').add(
+            _Double('tests.Double', rebind={'number': 'raw_number'}),
+            _Last('tests.Last'))
+        engine = taskflow.engines.load(flow, store={'raw_number': 21},
+                                       backend=backend.backend)
+        tracing.inject_failure(fail_at)
+        try:
+            tracing.prepare(engine)
+            with tracing.TraceListener(engine) as listener:
+                try:
+                    engine.run()
+                except exception.InjectedFailure:
+                    pass
+        finally:
+            tracing.disable()
+        final = 'SUCCESS' if fail_at is None else 'REVERTED'
+        last_state, trace = backend.writes[-1]
+        assert last_state == final
+        assert [e['task'] for e in trace] == [
+            e['task'] for e in listener.events]
+        assert len(trace) == (2 if fail_at is None else 4)
+        assert [state for state, _trace in backend.writes].count(
+            final) == 1

@@ -1,9 +1,12 @@
 """Serving the application with cheroot, a threaded WSGI server.
 
 :class:`Server` listens on ``[api] bind_host:bind_port`` with ``[api]
-workers`` threads. SIGTERM or SIGINT stops it gracefully: it stops
-accepting, lets the requests in flight finish (and, in the embedded
-default, the pipelines they started), and :meth:`Server.run` returns 0.
+workers`` threads and a listen backlog of ``[api] backlog`` connections
+(cheroot's own default is 5: with more clients than that connecting at
+once, the kernel's queue overflows and a client is reset). SIGTERM or
+SIGINT stops it gracefully: it stops accepting, lets the requests in
+flight finish (and, in the embedded default, the pipelines they started),
+and :meth:`Server.run` returns 0.
 """
 
 import signal
@@ -21,10 +24,11 @@ SHUTDOWN_TIMEOUT = 60
 class Server:
     """One cheroot server in front of ``application``."""
 
-    def __init__(self, application, host, port, workers):
+    def __init__(self, application, host, port, workers, backlog=4096):
         self.wsgi = cheroot.wsgi.Server(
             (host, port), application, numthreads=workers,
-            server_name='volflow-api', shutdown_timeout=SHUTDOWN_TIMEOUT)
+            server_name='volflow-api', shutdown_timeout=SHUTDOWN_TIMEOUT,
+            request_queue_size=backlog)
         self._stopping = threading.Event()
 
     @property

@@ -39,7 +39,8 @@ def api(args, _api, _ctx, conf):
     port = conf.api.bind_port if args.bind_port is None else args.bind_port
     volumes = volume_api.API(conf=conf)
     application = app.build(conf, volumes)
-    http = server.Server(application, host, port, conf.api.workers)
+    http = server.Server(application, host, port, conf.api.workers,
+                         conf.api.backlog)
     try:
         http.prepare()
     except OSError as exc:

@@ -40,6 +40,13 @@ api_opts = [
                default=8,
                min=1,
                help='Threads of the API server serving requests at once.'),
+    cfg.IntOpt('backlog',
+               default=4096,
+               min=1,
+               help='Connections the kernel holds for the API server while '
+                    'its threads are busy (the listen backlog; the kernel '
+                    'caps it at net.core.somaxconn). Clients beyond it '
+                    'can be reset under load.'),
     cfg.IntOpt('max_limit',
                default=1000,
                min=1,

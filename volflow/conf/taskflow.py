@@ -31,8 +31,8 @@ taskflow_opts = [
     cfg.BoolOpt('record_trace',
                 default=True,
                 help='Record when each task of a recorded flow executed and '
-                     'reverted, in the flow\'s record (one write when the '
-                     'flow ends), for "volflow trace VOLUME_ID". Without '
+                     'reverted, in the flow\'s record (written with its '
+                     'final state), for "volflow trace VOLUME_ID". Without '
                      'it the trace shows what each task took and gave, '
                      'without times.'),
     cfg.IntOpt('logbook_retention',

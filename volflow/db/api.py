@@ -244,7 +244,7 @@ class API(_types_api.TypesAPI, metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None, defaults_from=None):
+                      key=None, defaults_from=None, size=None):
         """Check limits and reserve ``deltas`` atomically.
 
         ``limits`` are the defaults; a limit set for ``defaults_from`` (a
@@ -265,6 +265,11 @@ class API(_types_api.TypesAPI, metaclass=abc.ABCMeta):
         ``(key, resource)``, and while any of them is outstanding or
         recorded as committed the call returns the ids and changes
         nothing. A reservation rolled back (or expired) may be made again.
+
+        With ``size`` (a new volume's), the limit ``per_volume_gigabytes``
+        - from ``limits`` and the quota rows, as the others - is checked
+        first, in the same atomic section: ``VolumeSizeExceedsLimit``
+        when ``size`` is over it, and nothing changes.
         """
 
     @abc.abstractmethod

@@ -220,7 +220,14 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
 
     @_locked
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None, defaults_from=None):
+                      key=None, defaults_from=None, size=None):
+        limits = dict(limits)
+        for owner in (defaults_from, project_id):
+            limits.update({res: limit for (proj, res), limit
+                           in self._quotas.items() if proj == owner})
+        if size is not None:
+            quota_sync.check_size(size, limits.get('per_volume_gigabytes',
+                                                   -1))
         if key is not None:
             keyed = [rules.reservation_id(key, res) for res in deltas]
             if any(rid in self._reservations or rid in self._committed
@@ -230,10 +237,6 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
             res: self._usages.get((project_id, res)) or {
                 'in_use': self._count(project_id, res), 'reserved': 0}
             for res in deltas}
-        limits = dict(limits)
-        for owner in (defaults_from, project_id):
-            limits.update({res: limit for (proj, res), limit
-                           in self._quotas.items() if proj == owner})
         quota_sync.check_over(deltas, limits, usages)
         for res, usage in usages.items():
             self._usages[(project_id, res)] = usage

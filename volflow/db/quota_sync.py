@@ -56,3 +56,13 @@ def check_over(deltas, limits, usages):
             overs=', '.join(overs), quotas=dict(limits),
             usages={res: dict(usage) for res, usage in usages.items()},
             over_list=overs)
+
+
+def check_size(size, limit):
+    """Raise ``VolumeSizeExceedsLimit`` if ``size`` is over ``limit``.
+
+    ``limit`` is the project's ``per_volume_gigabytes``; negative is
+    unlimited.
+    """
+    if limit >= 0 and size > limit:
+        raise exception.VolumeSizeExceedsLimit(size=size, limit=limit)

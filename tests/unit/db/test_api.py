@@ -419,6 +419,65 @@ def test_quota_reserve_reads_a_class_s_limits_under_the_project_s(db):
     db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, limits, NOW)  # no class
 
 
+def test_quota_reserve_checks_a_volume_s_size_first(db):
+    """``size`` against ``per_volume_gigabytes``: class, then project."""
+    limits = {'volumes': 10, 'per_volume_gigabytes': 100}
+    db.quota_set(ADMIN, 'class:x', 'per_volume_gigabytes', 5)
+    assert db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, limits, NOW,
+                            defaults_from='class:x', size=5)
+    usages = db.quota_usage_get_all(ADMIN, 'pa')
+    reservations = db.reservation_get_all(ADMIN)
+    with pytest.raises(exception.VolumeSizeExceedsLimit) as info:
+        db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, limits, NOW,
+                         defaults_from='class:x', size=6, key='k')
+    assert info.value.kwargs == {'size': 6, 'limit': 5}
+    assert db.quota_usage_get_all(ADMIN, 'pa') == usages
+    assert db.reservation_get_all(ADMIN) == reservations
+    db.quota_set(ADMIN, 'pa', 'per_volume_gigabytes', -1)  # the project's
+    db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, limits, NOW,
+                     defaults_from='class:x', size=6)
+    with pytest.raises(exception.VolumeSizeExceedsLimit):
+        db.quota_reserve(CTX_A, 'pb', {'volumes': 1}, limits, NOW,
+                         size=101)  # no class: the default given
+
+
+def test_a_reservation_and_its_commit_are_few_round_trips(sql_db):
+    """Reserving is 4 statements, committing 5, each a round trip.
+
+    Reserving: two reads, an UPDATE and an INSERT; committing: two
+    locking reads, an UPDATE, an INSERT and a DELETE. An UPDATE of usage
+    rows is one statement, never one per row.
+    """
+    deltas = {'volumes': 1, 'gigabytes': 2, 'volumes_gold': 1,
+              'gigabytes_gold': 2}
+    sql_db.quota_reserve(CTX_A, 'pa', deltas, {}, NOW)  # the usage rows
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith('BEGIN'):
+            seen.append((statement.split()[0].upper(), executemany))
+
+    sa.event.listen(sql_db.engine, 'before_cursor_execute', record)
+    try:
+        ids = sql_db.quota_reserve(CTX_A, 'pa', deltas, {}, NOW, key='k',
+                                   size=2)
+        reserved = list(seen)
+        del seen[:]
+        assert sql_db.reservation_commit(CTX_A, ids) == []
+    finally:
+        sa.event.remove(sql_db.engine, 'before_cursor_execute', record)
+    assert [kind for kind, _many in reserved] == [
+        'SELECT', 'SELECT', 'UPDATE', 'INSERT']
+    assert [kind for kind, _many in seen] == [
+        'SELECT', 'SELECT', 'UPDATE', 'INSERT', 'DELETE']
+    assert ('UPDATE', True) not in reserved + seen
+    assert sql_db.quota_usage_get_all(ADMIN, 'pa') == {
+        'volumes': {'in_use': 1, 'reserved': 1},
+        'gigabytes': {'in_use': 2, 'reserved': 2},
+        'volumes_gold': {'in_use': 1, 'reserved': 1},
+        'gigabytes_gold': {'in_use': 2, 'reserved': 2}}
+
+
 def test_quota_reserve_counts_only_once(db):
     _volume(db)
     db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, {}, NOW)

@@ -120,9 +120,11 @@ def transaction_manager(connection, sqlite_fk=False, pre_ping=True,
     SQLite file's directory is created if it does not exist yet.
 
     :param sqlite_fk: enforce SQLite's foreign keys (oslo.db's option).
-    :param pre_ping: oslo.db pings a server's connection at every
-        checkout (a round trip); False skips it, and a dropped connection
-        fails its statement instead.
+    :param pre_ping: ping a server's connection before it is used, if it
+        has been idle in the pool for :data:`PING_AFTER_IDLE` seconds or
+        more (:func:`_ping_idle`); False never pings, and a dropped
+        connection fails its statement instead. A SQLite file's
+        connections are never pinged.
     """
     url = sa.engine.make_url(connection)
     if (url.get_backend_name() == 'sqlite' and not is_sqlite_memory(url)
@@ -172,9 +174,11 @@ def create_engine(connection, **options):
 
 def _on_engine_create(engine, synchronous, pre_ping=True):
     """volflow's hooks on a new oslo.db engine, then an empty pool."""
-    if not pre_ping:
-        # oslo.db has no option for it: the pool's own flag.
-        engine.pool._pre_ping = False
+    # oslo.db pings at every checkout and has no option for it: the
+    # pool's own flag. volflow pings idle connections only.
+    engine.pool._pre_ping = False
+    if pre_ping and engine.dialect.name != 'sqlite':
+        _ping_idle(engine)
     # oslo.db hands the JSON (de)serializers to PostgreSQL's dialect
     # only; SQLAlchemy keeps them on the dialect, as create_engine would.
     dialect = engine.dialect
@@ -189,8 +193,53 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
             _pool_sqlite_file(engine)
     elif backend == 'mysql':
         sa.event.listen(engine, 'connect', _mysql_read_committed)
+        _mysql_rollback_only_after_statements(engine)
         # A connection made before the hook (max_retries) has not run it.
         engine.pool.dispose()
+
+
+#: Seconds a pooled connection may have been idle and still be used
+#: without a ping first.
+PING_AFTER_IDLE = 1.0
+_RETURNED = 'volflow_returned'  # when the connection was last checked in
+
+
+def _ping_idle(engine):
+    """Ping a connection before use if it was idle, else use it at once.
+
+    oslo.db's engine pings every connection it checks out (SQLAlchemy's
+    ``pool_pre_ping``): a round trip per transaction, five in an API
+    flow. What the ping guards against - a connection the server or the
+    network closed while it sat in the pool (a restart, an idle timeout)
+    - needs the connection to have sat there: one checked in less than
+    :data:`PING_AFTER_IDLE` seconds ago, after a transaction that
+    worked, is used as it is. A dead one is replaced, as SQLAlchemy's
+    pre-ping does (``DisconnectionError``: the pool connects again). Of
+    a connection dropped in that last second - the server restarting
+    under load, when the transactions running also fail - the first
+    statement fails: SQLAlchemy then discards every connection of the
+    pool, and the transaction is rolled back, having written nothing.
+    """
+    dialect = engine.dialect
+
+    def checkin(dbapi_connection, record):
+        if dbapi_connection is not None:
+            record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection, record, proxy):
+        returned = record.info.get(_RETURNED)
+        if (returned is None or
+                time.monotonic() - returned < PING_AFTER_IDLE):
+            return  # new, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(error)) from error
+            raise
+
+    sa.event.listen(engine, 'checkin', checkin)
+    sa.event.listen(engine, 'checkout', checkout)
 
 
 def _pool_sqlite_file(engine):
@@ -253,6 +302,46 @@ def _refuse_unstorable(context):
         raise exception.InvalidInput(
             reason=(f"the database can't store a value: "
                     f"{str(error).strip().splitlines()[0]}")) from error
+
+
+#: Set on a DBAPI connection whose last word was a commit or rollback.
+_ENDED = '_volflow_ended'
+
+
+def _mysql_rollback_only_after_statements(engine):
+    """Send no ``ROLLBACK`` when nothing ran since the last commit.
+
+    SQLAlchemy rolls back every connection returned to the pool, after a
+    commit too; psycopg2 knows its connection's state and sends nothing
+    then, PyMySQL sends a ``ROLLBACK`` each time: a round trip per
+    transaction. The server's status flags can't tell instead: after a
+    plain ``SELECT`` they say no transaction, while InnoDB holds one open,
+    with the metadata locks that keep a migration waiting. So the
+    connection is marked when a commit or rollback ends its transaction,
+    and unmarked by the next statement: a marked one needs no rollback.
+    """
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def raw(connection):  # the pool hands over its proxy, the rest the raw
+        return getattr(connection, 'dbapi_connection', connection)
+
+    def do_commit(dbapi_connection):
+        commit(dbapi_connection)
+        setattr(raw(dbapi_connection), _ENDED, True)
+
+    def do_rollback(dbapi_connection):
+        if getattr(raw(dbapi_connection), _ENDED, False):
+            return
+        rollback(dbapi_connection)
+        setattr(raw(dbapi_connection), _ENDED, True)
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        setattr(raw(conn.connection), _ENDED, False)
+
+    dialect.do_commit = do_commit
+    dialect.do_rollback = do_rollback
+    sa.event.listen(engine, 'before_cursor_execute', statement)
 
 
 def _mysql_read_committed(dbapi_connection, connection_record):
@@ -320,12 +409,29 @@ def transaction(manager, write=False):
     ``write``: the facade's writer, opening SQLite's transaction with
     ``BEGIN IMMEDIATE``; else its reader (a plain ``BEGIN``). Each call
     is a transaction of its own, never part of an enclosing one.
+
+    A reader on PostgreSQL runs in autocommit, without a transaction:
+    at ``READ COMMITTED`` every statement reads its own snapshot anyway,
+    so the ``BEGIN`` and ``ROLLBACK`` (two round trips) say nothing. On
+    MySQL switching to autocommit is a round trip itself; on SQLite the
+    transaction is one snapshot for all the reader's statements.
     """
     mode = manager.writer if write else manager.reader
     with mode.using(_Scope()) as session:
-        session.connection(execution_options={
+        conn = session.connection(execution_options={
             BEGIN_OPTION: 'immediate' if write else 'deferred'})
-        yield session
+        if write or conn.dialect.name != 'postgresql':
+            yield session
+            return
+        # psycopg2's own switch, which sends nothing: SQLAlchemy's
+        # isolation level AUTOCOMMIT sends a SET when it is reset.
+        dbapi_connection = conn.connection.dbapi_connection
+        dbapi_connection.autocommit = True
+        try:
+            yield session
+        finally:
+            if not dbapi_connection.closed:
+                dbapi_connection.autocommit = False
 
 
 def insert_ignore(session, model, rows, keys):

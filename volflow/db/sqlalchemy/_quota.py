@@ -20,26 +20,35 @@ _USAGE_KEYS = ['project_id', 'resource']
 
 
 def reserve(session, project_id, deltas, limits, expire, key=None,
-            defaults_from=None):
+            defaults_from=None, size=None):
     """Check limits and reserve ``deltas``; return reservation ids.
 
     ``limits`` are defaults, overridden by the quota rows of
-    ``defaults_from`` (a quota class), overridden by the project's own
-    (all read in one query).
+    ``defaults_from`` (a quota class), overridden by the project's own.
+    With ``size``, a volume of that size is checked against
+    ``per_volume_gigabytes`` first (``VolumeSizeExceedsLimit``).
+
+    With ``key``, a reservation made before under it (outstanding or
+    committed) is returned as it is. The limits and that check are one
+    read (:func:`_before_reserving`).
 
     Missing usage rows are inserted from a live count first, then every
     usage row of the request is locked and checked. ``OverQuota`` rolls
     the whole transaction back, inserted rows included.
-
-    With ``key``, a reservation made before under it (outstanding or
-    committed) is returned as it is.
     """
-    if key is not None:
-        keyed = [rules.reservation_id(key, res) for res in deltas]
-        if len(keyed) > len(lost(session, keyed)):
-            return keyed
-    usage = models.QuotaUsage.__table__
+    keyed = ([] if key is None else
+             [rules.reservation_id(key, res) for res in deltas])
+    owners = [project_id] if defaults_from is None else [
+        defaults_from, project_id]
     resources = sorted(deltas)
+    limits, made = _before_reserving(
+        session, owners, resources + ([PER_VOLUME] if size is not None
+                                      else []), limits, keyed)
+    if size is not None:
+        quota_sync.check_size(size, limits.get(PER_VOLUME, -1))
+    if made:
+        return keyed
+    usage = models.QuotaUsage.__table__
     locked = sa.select(usage.c.resource, usage.c.in_use,
                        usage.c.reserved).where(
         usage.c.project_id == project_id, usage.c.resource.in_(resources)
@@ -54,23 +63,10 @@ def reserve(session, project_id, deltas, limits, expire, key=None,
               'in_use': counts[r], 'reserved': 0} for r in missing],
             _USAGE_KEYS)
         rows = _usages(session, locked)
-    owners = [project_id] if defaults_from is None else [
-        defaults_from, project_id]
-    set_limits = session.execute(
-        sa.select(models.Quota.project_id, models.Quota.resource,
-                  models.Quota.hard_limit).where(
-            models.Quota.project_id.in_(owners),
-            models.Quota.resource.in_(resources))).all()
-    limits = dict(limits)
-    for owner in owners:  # the project's last: they win
-        limits.update({row.resource: row.hard_limit for row in set_limits
-                       if row.project_id == owner})
     quota_sync.check_over(deltas, limits, {r: rows[r] for r in deltas})
-    bumps = [{'u_project': project_id, 'u_resource': resource,
-              'u_reserved': rows[resource]['reserved'] + delta}
-             for resource, delta in deltas.items() if delta > 0]
-    if bumps:
-        session.execute(_SET_RESERVED, bumps)
+    _set_usages(session, project_id, {
+        resource: {'reserved': rows[resource]['reserved'] + delta}
+        for resource, delta in deltas.items() if delta > 0})
     reservations = [{'id': (uuidutils.generate_uuid() if key is None
                             else rules.reservation_id(key, resource)),
                      'project_id': project_id, 'resource': resource,
@@ -80,15 +76,61 @@ def reserve(session, project_id, deltas, limits, expire, key=None,
     return [r['id'] for r in reservations]
 
 
+#: The limit on one volume's size: checked, never reserved.
+PER_VOLUME = 'per_volume_gigabytes'
+
+
+def _before_reserving(session, owners, resources, limits, keyed):
+    """``(limits, made)``: the limits, whether ``keyed`` ones exist.
+
+    ``made``: whether a reservation of ``keyed`` is outstanding or
+    committed. One statement: the quota rows of ``owners`` (the last
+    one's win over the first's, which win over ``limits``) and the ids of
+    ``keyed`` found in either reservation table.
+    """
+    quota = models.Quota.__table__
+    stmt = sa.select(sa.literal_column('0').label('kind'), quota.c.project_id,
+                     quota.c.resource, quota.c.hard_limit).where(
+        quota.c.project_id.in_(owners), quota.c.resource.in_(resources))
+    if keyed:
+        table = models.Reservation.__table__
+        committed = models.CommittedReservation.__table__
+        stmt = sa.union_all(stmt, sa.select(
+            sa.literal_column('1'), table.c.id, table.c.id,
+            table.c.delta).where(table.c.id.in_(keyed)), sa.select(
+            sa.literal_column('1'), committed.c.id, committed.c.id,
+            sa.literal_column('0')).where(committed.c.id.in_(keyed)))
+    rows = session.execute(stmt).all()
+    limits = dict(limits)
+    for owner in owners:  # the project's last: they win
+        limits.update({row.resource: row.hard_limit for row in rows
+                       if row.kind == 0 and row.project_id == owner})
+    return limits, any(row.kind == 1 for row in rows)
+
+
+def _set_usages(session, project_id, values):
+    """Set ``{resource: {column: value}}`` of the project's usage rows.
+
+    One UPDATE (a ``CASE`` per column) where the driver would send one
+    per row: psycopg2's and PyMySQL's ``executemany`` of an UPDATE is a
+    round trip per row.
+    """
+    if not values:
+        return
+    usage = _USAGE
+    columns = sorted({column for row in values.values() for column in row})
+    session.execute(sa.update(usage).where(
+        usage.c.project_id == project_id,
+        usage.c.resource.in_(sorted(values))).values({
+            column: sa.case({resource: row[column]
+                             for resource, row in sorted(values.items())},
+                            value=usage.c.resource)
+            for column in columns}))
+
+
 # Core statements, not the ORM: a unit of work per reservation made or
 # finished was most of a quota step's cost.
 _USAGE = models.QuotaUsage.__table__
-_WHERE_USAGE = (_USAGE.c.project_id == sa.bindparam('u_project'),
-                _USAGE.c.resource == sa.bindparam('u_resource'))
-_SET_RESERVED = sa.update(_USAGE).where(*_WHERE_USAGE).values(
-    reserved=sa.bindparam('u_reserved'))
-_SET_USAGE = sa.update(_USAGE).where(*_WHERE_USAGE).values(
-    reserved=sa.bindparam('u_reserved'), in_use=sa.bindparam('u_in_use'))
 
 
 def _usages(session, select):
@@ -170,10 +212,10 @@ def finish(session, reservations, commit):
         if commit:
             row['in_use'] = max(0, row['in_use'] + res.delta)
             committed.append({'id': rid, 'committed_at': now})
-    session.execute(_SET_USAGE, [
-        {'u_project': project, 'u_resource': resource,
-         'u_reserved': row['reserved'], 'u_in_use': row['in_use']}
-        for (project, resource), row in usages.items()])
+    for project in sorted({project for project, _resource in usages}):
+        _set_usages(session, project, {
+            resource: row for (owner, resource), row in usages.items()
+            if owner == project})
     if committed:
         session.execute(sa.insert(models.CommittedReservation.__table__),
                         committed)

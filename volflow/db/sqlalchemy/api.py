@@ -370,11 +370,11 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
 
     @_engine.retry_on_deadlock
     def quota_reserve(self, context, project_id, deltas, limits, expire,
-                      key=None, defaults_from=None):
+                      key=None, defaults_from=None, size=None):
         with self._transaction(write=True) as session:
             return _quota.reserve(session, project_id, deltas, limits,
                                   expire, key=key,
-                                  defaults_from=defaults_from)
+                                  defaults_from=defaults_from, size=size)
 
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):

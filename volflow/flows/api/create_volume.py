@@ -192,12 +192,12 @@ class QuotaReserveTask(flow_utils.VolflowTask):
 
     def execute(self, context: volflow_context.RequestContext, size: int,
                 volume_type: dict, volume_uuid: str | None = None) -> dict:
-        self.quota.check_volume_size(size, context, context.project_id)
         deltas = quota.type_resources(volume_type['name'], volumes=1,
                                       gigabytes=size)
+        # The per-volume limit is checked in the reservation's transaction.
         return {'reservations': self.quota.reserve(
             context, context.project_id, deltas,
-            key=_key('reserve', volume_uuid))}
+            key=_key('reserve', volume_uuid), size=size)}
 
     def revert(self, context: volflow_context.RequestContext,
                result: dict | ft.Failure, **kwargs) -> None:
