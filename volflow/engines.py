@@ -17,15 +17,17 @@ steps around that load:
    run ends, and it is dropped if the engine is garbage-collected unrun.
 
 :func:`run_engine` runs an engine under the log listener of
-:mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim
-and calls what :func:`after_run` deferred. :func:`load_recorded` loads a
-flow recorded before, for ``volflow resume`` and the conductors, which
-hold its claim themselves (:func:`adopt`). :func:`load_engine` loads any
-other flow, in memory.
+:mod:`volflow.flow_utils` unless it is a duplicate, then drops the claim.
+It calls nothing above it when the run ends: what a flow sends on, its
+tasks send while it runs, through the rpc apis injected into them; a
+receiver that must start after its sender's end asks :func:`wait_ended`.
+:func:`load_recorded` loads a flow recorded before, for
+:func:`volflow.recovery.resume_flow`, which holds its claim itself
+(:func:`adopt`). :func:`load_engine` loads any other flow, in memory.
 
 **A loaded engine is a recorded request**: run it, or resume will. The
 in-process rpc relies on it - a cast loads the receiving flow at once and
-runs it later - so that no request is lost between two flows.
+runs it on the executor - so that no request is lost between two flows.
 """
 
 import contextlib
@@ -55,17 +57,18 @@ from volflow import tracing
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-#: ``callbacks``: what :func:`after_run` deferred in this thread's run.
-_RUNNING = threading.local()
 _RUNS = weakref.WeakKeyDictionary()  # engine -> _Run
+_LOCK = threading.Lock()
+_UNDER_WAY = {}  # flow uuid -> an Event set when its run here has ended
 
 
 class _Run:
     """How :func:`_claimed` treats one tracked engine.
 
+    ``uuid``: the flow's (:func:`wait_ended` waits for it), or None.
     ``release``: drops the claim taken at load; it also runs if the engine
-    is garbage-collected unrun. None: no claim of ours (a duplicate, or
-    one the caller holds).
+    is garbage-collected unrun. None: no claim of ours (a duplicate, a run
+    in memory, or one the caller holds).
     """
 
     def __init__(self, flow_uuid, duplicate=False, release=None):
@@ -121,21 +124,11 @@ def run_engine(engine, logger=None):
 
     :returns: whether the flow ran.
     """
-    outer = getattr(_RUNNING, 'callbacks', None)
-    _RUNNING.callbacks = []
-    try:
-        with _claimed(engine) as claimed:
-            if not claimed:
-                return False
-            _run_listened(engine, logger)
-        return True
-    finally:
-        callbacks, _RUNNING.callbacks = _RUNNING.callbacks, outer
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:
-                LOG.exception('%s failed after its flow ran', callback)
+    with _claimed(engine) as claimed:
+        if not claimed:
+            return False
+        _run_listened(engine, logger)
+    return True
 
 
 def _request_context(engine):
@@ -166,22 +159,6 @@ def _run_listened(engine, logger):
             engine.run()
         except taskflow_exceptions.WrappedFailure as wrapped:
             next(iter(wrapped)).reraise()
-
-
-def after_run(callback):
-    """Call ``callback`` when the flow run in this thread ends.
-
-    At once when no flow runs in this thread. The in-process rpc sends its
-    casts so: a message leaves once its sender's flow has ended - its
-    results recorded, its claim dropped - as a message leaves once its
-    sender's transaction commits, and the receiving flow never races the
-    end of the sending one.
-    """
-    callbacks = getattr(_RUNNING, 'callbacks', None)
-    if callbacks is None:
-        callback()
-    else:
-        callbacks.append(callback)
 
 
 class Recorded:
@@ -243,7 +220,7 @@ def record(flow: taskflow_flow.Flow, store: dict,
     """
     conf = conf or CONF
     if run is None or not conf.taskflow.persistence_enabled:
-        return Recorded(store)
+        return Recorded(store, run and run.uuid)
     backend = run.backend or persistence.get_backend(run.db_api, conf)
     detail = run.detail(flow.name, store)
     _add_atom_details(detail, flow)
@@ -275,6 +252,8 @@ def track(engine: engine_base.Engine,
         _RUNS[engine] = _Run(recorded.flow_uuid, release=weakref.finalize(
             engine, persistence.release, recorded.db_api,
             recorded.flow_uuid))
+    elif recorded.flow_uuid is not None:
+        _RUNS[engine] = _Run(recorded.flow_uuid)
     return engine
 
 
@@ -284,9 +263,10 @@ def load_recorded(flow_detail, backend, conf=None):
     The flow is rebuilt from the detail's factory details (taskflow's
     ``load_from_detail``) and given its recorded store, with a real
     context, as transient values: it is in the meta already, and so costs
-    no write of its own. ``volflow resume`` and the conductors load so;
-    whoever calls this holds the flow's claim (resume's in the database,
-    a conductor's on the board).
+    no write of its own. :func:`volflow.recovery.resume_flow` - for
+    ``volflow resume``, the services starting and the conductors - runs
+    what it loads so, holding the flow's claim in the database
+    (``volflow trace`` loads one only to read its tasks).
 
     The serial engine: the flows are linear, and a parallel one would
     gain nothing.
@@ -359,14 +339,47 @@ def _claimed(engine):
 
     An engine loaded without persistence, or adopted by resume, always
     may; a recorded one unless it is a duplicate. The claim taken by
-    :func:`record` is dropped when the block ends.
+    :func:`record` is dropped when the block ends; then the run has
+    ended, for :func:`wait_ended`.
     """
     run = _RUNS.pop(engine, None)
     if run is not None and run.duplicate:
         yield False
         return
+    ended = _under_way(run.uuid) if run is not None else None
     try:
         yield True
     finally:
-        if run is not None and run.release is not None:
-            run.release()
+        try:
+            if run is not None and run.release is not None:
+                run.release()
+        finally:
+            if ended is not None:
+                with _LOCK:
+                    if _UNDER_WAY.get(run.uuid) is ended:
+                        del _UNDER_WAY[run.uuid]
+                ended.set()
+
+
+def _under_way(flow_uuid):
+    if flow_uuid is None:
+        return None
+    ended = threading.Event()
+    with _LOCK:
+        _UNDER_WAY[flow_uuid] = ended
+    return ended
+
+
+def wait_ended(flow_uuid: str, timeout: float | None = None) -> bool:
+    """Wait until no run of flow ``flow_uuid`` is under way here.
+
+    A run has ended once its final state is recorded and its claim
+    dropped (:func:`run_engine`). The in-process rpc runs a receiving
+    flow so, once the flow that sent it has ended: it asks, downwards;
+    nothing here calls it back.
+
+    :returns: False if ``timeout`` passed first.
+    """
+    with _LOCK:
+        ended = _UNDER_WAY.get(flow_uuid)
+    return ended is None or ended.wait(timeout)

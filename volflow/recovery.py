@@ -19,6 +19,10 @@ its process died first), ``RUNNING`` or ``REVERTING`` (interrupted), or
    scheduler flow is set ``error``, that of a failed manager flow too
    unless the flow rescheduled it.
 
+These steps are :func:`resume_flow`'s, the one function that resumes a
+recorded flow: ``volflow resume``, a volume service starting and a
+conductor running a job's step all call it.
+
 A flow that cannot be rebuilt (a backend no longer configured) or that
 ends neither finished nor reverted is given up, and marked so that it is
 not tried again. What it leaves is decided by the same function
@@ -43,8 +47,11 @@ off, when nothing is ever recorded, does the sweep take every volume
 ``creating`` on the backend, queued or not.
 """
 
+import contextlib
+
 from oslo_config import cfg
 from oslo_log import log as logging
+from taskflow import exceptions as taskflow_exceptions
 from taskflow import states
 
 from volflow import context as volflow_context
@@ -87,46 +94,104 @@ def _give_up(db_api, backend, detail, why):
     backend.get_connection().update_flow_details(detail)
 
 
-def _run(db_api, backend, conf, detail):
-    """Resume one claimed flow; its outcome."""
-    info = detail.meta[META]
-    try:
-        engine = engines.load_recorded(detail, backend, conf)
-    except Exception as exc:
-        LOG.exception('Flow %s could not be rebuilt.', detail.uuid)
-        _give_up(db_api, backend, detail,
-                 f'it could not be rebuilt: {common.one_line(exc)}')
-        return 'abandoned'
-    LOG.info('Resuming the %(kind)s flow %(uuid)s of volume %(id)s, '
-             'left %(state)s.', {'kind': info['kind'], 'uuid': detail.uuid,
-                                 'id': info['volume_id'],
-                                 'state': detail.state})
-    engines.adopt(engine)
-    try:
-        engines.run_engine(engine, logger=LOG)
-    except Exception as exc:
-        common.after_failure(db_api, info['kind'], info['volume_id'], exc,
-                             detail.meta['factory']['kwargs'].get('backend'),
-                             manager_flow.rescheduled(engine))
-    state = engine.storage.get_flow_state()
-    if state == states.SUCCESS:
-        return 'finished'
-    if state == states.REVERTED:
-        return 'reverted'
-    _give_up(db_api, backend, detail, f'it ended {state}')
-    return 'abandoned'
+#: :func:`resume_flow`'s outcomes but the flow's own states.
+BUSY = 'busy'  # a live process holds its claim: it runs there
+DONE = 'done'  # finished, or gone, by the time it was claimed
+ABANDONED = 'abandoned'  # given up (``give_up``)
 
 
-def _resume_one(db_api, backend, conf, flow_uuid, dead):
-    if not persistence.claim(db_api, conf, flow_uuid, dead):
-        return 'busy'
+class Unbuildable(Exception):
+    """A recorded flow that cannot be rebuilt (a backend gone, say)."""
+
+
+def resume_flow(db_api, backend, flow_uuid, conf=None, dead=None,
+                detail=None, during=None, give_up=True):
+    """Claim a recorded flow, run it on, settle it: the one resume path.
+
+    ``volflow resume`` and a volume service starting (both through
+    :func:`_resume`) and a conductor running a job's step
+    (:mod:`volflow.conductor._job`) call this; nothing else loads and
+    runs a recorded flow:
+
+    1. the flow's claim is taken (:func:`volflow.persistence.claim`; a
+       dead process's is taken over: ``dead``, or this host's dead
+       owners when the first try fails) - the one claim on running a
+       flow, which every path takes, a first run included
+       (:func:`volflow.engines.record`). A live process holding it runs
+       the flow: :data:`BUSY`;
+    2. its record is read again, under the claim (another process may
+       have finished it meanwhile: :data:`DONE`); a ``detail`` given (a
+       job's step, in its logbook) is brought up to date from it;
+    3. the flow is rebuilt and loaded with its recorded state
+       (:func:`volflow.engines.load_recorded`);
+    4. it is run, inside ``during(engine)`` (a context manager: the
+       conductor's claim listener and job) when given. A failure of its
+       tasks is followed by :func:`volflow.flows.common.after_failure`,
+       as in the services; a failure of the database or the board under
+       taskflow (``StorageFailure``, ``JobFailure``) is raised;
+    5. with ``give_up``, a flow that cannot be rebuilt, or that ends
+       neither finished nor reverted, is given up (:func:`_give_up`:
+       :func:`~volflow.flows.common.after_failure` settles its volume,
+       the record is marked so that it is not tried again):
+       :data:`ABANDONED`. Without, :class:`Unbuildable` is raised and
+       the state returned as it is (a conductor retries the job, or
+       gives it up as a whole);
+    6. the claim is dropped.
+
+    :returns: ``(state, failure)``: the flow's state after its run, or
+        :data:`BUSY`, :data:`DONE` or :data:`ABANDONED`; the exception
+        its run raised, or None.
+    """
+    conf = conf or CONF
+    if not persistence.claim(db_api, conf, flow_uuid, dead or ()) and (
+            dead is not None or not persistence.claim(
+                db_api, conf, flow_uuid, persistence.dead_owners(db_api))):
+        return BUSY, None
     try:
-        detail = persistence.existing(backend.get_connection(), flow_uuid)
-        if detail is None or detail.state in persistence.FINISHED:
-            return 'finished'  # by someone else, in the meantime
-        return _run(db_api, backend, conf, detail)
+        fresh = persistence.existing(backend.get_connection(), flow_uuid)
+        if fresh is None or fresh.state in persistence.FINISHED:
+            return DONE, None
+        detail = fresh if detail is None else detail.update(fresh)
+        info = detail.meta[META]
+        try:
+            engine = engines.load_recorded(detail, backend, conf)
+        except Exception as exc:
+            if not give_up:
+                raise Unbuildable(common.one_line(exc)) from exc
+            LOG.exception('Flow %s could not be rebuilt.', flow_uuid)
+            _give_up(db_api, backend, detail,
+                     f'it could not be rebuilt: {common.one_line(exc)}')
+            return ABANDONED, exc
+        LOG.info('Resuming the %(kind)s flow %(uuid)s of volume %(id)s, '
+                 'left %(state)s.', {'kind': info['kind'], 'uuid': flow_uuid,
+                                     'id': info['volume_id'],
+                                     'state': detail.state})
+        engines.adopt(engine)
+        failure = None
+        with during(engine) if during else contextlib.nullcontext():
+            try:
+                engines.run_engine(engine, logger=LOG)
+            except (taskflow_exceptions.StorageFailure,
+                    taskflow_exceptions.JobFailure):
+                raise
+            except Exception as exc:
+                failure = exc
+                common.after_failure(
+                    db_api, info['kind'], info['volume_id'], exc,
+                    detail.meta['factory']['kwargs'].get('backend'),
+                    manager_flow.rescheduled(engine))
+        state = engine.storage.get_flow_state()
+        if give_up and state not in persistence.FINISHED:
+            _give_up(db_api, backend, detail, f'it ended {state}')
+            return ABANDONED, failure
+        return state, failure
     finally:
         persistence.release(db_api, flow_uuid)
+
+
+#: What ``volflow resume`` reports of each flow, by resume_flow's outcome.
+_OUTCOMES = {BUSY: 'busy', DONE: 'finished', states.SUCCESS: 'finished',
+             states.REVERTED: 'reverted', ABANDONED: 'abandoned'}
 
 
 def _resume(db_api, backend, conf, wanted=lambda meta: True):
@@ -134,7 +199,9 @@ def _resume(db_api, backend, conf, wanted=lambda meta: True):
     dead = persistence.dead_owners(db_api) if pending else set()
     flows = []
     for flow_uuid, meta in pending:
-        outcome = _resume_one(db_api, backend, conf, flow_uuid, dead)
+        state, _failure = resume_flow(db_api, backend, flow_uuid, conf,
+                                      dead)
+        outcome = _OUTCOMES[state]
         flows.append({'uuid': flow_uuid, 'kind': meta[META]['kind'],
                       'volume_id': meta[META]['volume_id'],
                       'outcome': outcome})

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 import taskflow.engines
@@ -223,3 +224,36 @@ def test_an_unrecorded_run_is_kept_in_memory(world, conf_override,
     assert Step.runs == 1
     assert world.claims() == {}
     assert world.detail(engine.storage.flow_uuid) is None
+
+
+class Waits(task.Task):
+    """Lets its flow's run go on only when told; says it started."""
+
+    def execute(self, started, go):
+        started.set()
+        assert go.wait(60)
+
+
+def test_wait_ended_returns_once_the_run_recorded_its_end(world):
+    """What the in-process rpc waits for before a receiving flow runs."""
+    run = world.record()
+    flow = linear_flow.Flow('engines_under_test').add(Waits('waits'))
+    started, go = threading.Event(), threading.Event()
+    recorded = engines.record(flow, {'context': world.ctx}, run,
+                              world.conf)
+    engine = engines.track(taskflow.engines.load(
+        flow, store=recorded.store, engine='serial',
+        backend=recorded.backend, flow_detail=recorded.flow_detail),
+        recorded)
+    engine.storage.inject({'started': started, 'go': go}, transient=True)
+    runner = threading.Thread(target=engines.run_engine, args=(engine,))
+    runner.start()
+    assert started.wait(60)
+    assert not engines.wait_ended(run.uuid, timeout=0)  # under way
+    go.set()
+    assert engines.wait_ended(run.uuid, timeout=60)
+    # Ended: its final state recorded, its claim dropped.
+    assert world.detail(run.uuid).state == states.SUCCESS
+    assert world.claims() == {}
+    runner.join(60)
+    assert engines.wait_ended('never-run', timeout=0)

@@ -25,6 +25,18 @@ another conductor resumes it from the last step and task persisted
 (it stalled past the expiry, and another may hold the job now) suspends
 its engine at the next task boundary and leaves the job alone.
 
+**Two claims, each its own job.** The board's claim on a job is the
+transport's: it says which conductor the job was delivered to, as an
+unacknowledged message belongs to one consumer, and it expires so that a
+dead conductor's jobs are delivered again. Running a step takes the one
+claim every path takes on running a flow - the flow's claim in the
+database (:func:`volflow.recovery.resume_flow`, as ``volflow resume``
+and the services take it). The board's claim cannot stand for it: it
+can expire under a task that runs longer than the expiry while the
+stalled conductor's engine still runs the step. The next conductor to
+claim the job then finds the step's flow claim held by a live process
+and abandons the job for another try until that engine has stopped.
+
 **Finishing.** A job whose steps have all ended is consumed - it leaves
 the board - and its logbook is destroyed. If its volume is still
 ``creating`` then (a step ended without finishing or erroring it, say a

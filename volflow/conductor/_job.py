@@ -1,10 +1,13 @@
 """One claimed job: its steps run in order, more added as they run.
 
 The steps are the flow details of the job's logbook
-(:mod:`volflow.flows.jobs`). Each is rebuilt, loaded with its persisted
-state and run with a serial engine, under :func:`volflow.rpc.jobboard.
-running`, so that the casts its tasks make - the scheduler's to a volume
-manager, a manager's reschedule - add the job's next step
+(:mod:`volflow.flows.jobs`). Each is run on as ``volflow resume`` runs a
+flow on, by the one function that does it
+(:func:`volflow.recovery.resume_flow`: its flow claim, its record read
+again, rebuilt and loaded with its persisted state, run with a serial
+engine, a failure settled), under :func:`volflow.rpc.jobboard.running`,
+so that the casts its tasks make - the scheduler's to a volume manager,
+a manager's reschedule - add the job's next step
 (:meth:`JobRun.add_step`) instead of posting a job.
 """
 
@@ -17,10 +20,9 @@ from taskflow import exceptions as taskflow_exceptions
 from taskflow import states
 
 from volflow.conductor import _claims
-from volflow import engines
 from volflow.flows import common
 from volflow.flows import jobs
-from volflow.flows.manager import create_volume as manager_flow
+from volflow import recovery
 from volflow.rpc import jobboard
 
 LOG = logging.getLogger(__name__)
@@ -45,13 +47,13 @@ class JobRun:
         volumes on ``backend`` (default: on every backend).
     :param hand_off: ``hand_off(step)``: posts a manager step this
         conductor does not serve as a job of its own (idempotently).
-    :param db_api: the database of the volumes; a step that fails is
-        then followed by :func:`volflow.flows.common.after_failure`, as in
-        the services.
+    :param db_api: the database of the volumes and of the flows' claims;
+        a step that fails is followed by
+        :func:`volflow.flows.common.after_failure`, as in the services.
     """
 
-    def __init__(self, job, backend, keeper, serves=_serves_all,
-                 hand_off=None, db_api=None):
+    def __init__(self, job, backend, keeper, db_api, serves=_serves_all,
+                 hand_off=None):
         self.job = job
         self.db = db_api
         self.backend = backend
@@ -146,24 +148,29 @@ class JobRun:
                 return outcome
 
     def _run_step(self, detail):
+        """Run one step on: :func:`volflow.recovery.resume_flow`.
+
+        The one resume path, as ``volflow resume`` and the services take
+        it: the step's flow claim first - the board's claim on the job
+        says which conductor the job was delivered to, the flow's claim
+        who may run the step now (a conductor whose board claim expired
+        under a long task still holds it until its engine stops) - then
+        its record read again, rebuilt, run, a failure settled.
+        """
         self._index = jobs.index_of(detail)
         self.last = detail.name
         LOG.debug('Job %(job)s (volume %(id)s): running %(step)s.',
                   {'job': self.job.uuid, 'id': self.volume_id,
                    'step': detail.name})
-        try:
-            engine = engines.load_recorded(detail, self.backend)
-        except (ImportError, ValueError, KeyError, TypeError) as exc:
-            self.last = f'{detail.name} does not rebuild: {exc}'
-            return BROKEN
         if self._stop_reason:
             return self._stop_reason
-        self._engine = engine
-        self._suspended = False
         try:
-            with _claims.ClaimListener(engine, self), \
-                    jobboard.running(self):
-                engines.run_engine(engine, logger=LOG)
+            state, failure = recovery.resume_flow(
+                self.db, self.backend, detail.uuid, detail=detail,
+                during=self._running, give_up=False)
+        except recovery.Unbuildable as exc:
+            self.last = f'{detail.name} does not rebuild: {exc}'
+            return BROKEN
         except (taskflow_exceptions.StorageFailure,
                 taskflow_exceptions.JobFailure):
             LOG.warning('Job %(job)s: %(step)s failed on the database or '
@@ -171,20 +178,32 @@ class JobRun:
                         {'job': self.job.uuid, 'step': detail.name},
                         exc_info=True)
             return RETRY
-        except Exception as exc:
+        if state == recovery.BUSY:
+            LOG.info('Job %(job)s: %(step)s is still run by another '
+                     'process; abandoning the job for another try.',
+                     {'job': self.job.uuid, 'step': detail.name})
+            return RETRY
+        if failure is not None:
             # The listener logged the failure; the flow reverted.
-            self.last = f'{detail.name}: {common.one_line(exc)}'
-            if self.db is not None:
-                info = detail.meta[jobs.META]
-                common.after_failure(
-                    self.db, info['kind'], self.volume_id, exc,
-                    detail.meta['factory']['kwargs'].get('backend'),
-                    manager_flow.rescheduled(engine))
-        finally:
-            self._engine = None
-        state = engine.storage.get_flow_state()
+            self.last = f'{detail.name}: {common.one_line(failure)}'
         if state == states.SUSPENDED:
             return self._stop_reason or STOPPED
-        if state not in jobs.FINISHED:
+        if state not in jobs.FINISHED and state != recovery.DONE:
             return RETRY
         return None
+
+    @contextlib.contextmanager
+    def _running(self, engine):
+        """Around a step's run: the board claim renewed, a stop obeyed.
+
+        The casts of the step's tasks meanwhile become this job's next
+        steps (:func:`volflow.rpc.jobboard.running`).
+        """
+        self._engine = engine
+        self._suspended = False
+        try:
+            with _claims.ClaimListener(engine, self), \
+                    jobboard.running(self):
+                yield
+        finally:
+            self._engine = None

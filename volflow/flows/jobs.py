@@ -25,11 +25,12 @@ Each step's flow detail is recorded as every volflow flow run is
 (:func:`volflow.persistence.new_detail`): taskflow's factory details,
 naming a function of :mod:`volflow.flows.factories`, and the store and
 request context as JSON, so that any conductor on any host rebuilds and
-resumes it after a crash (:func:`volflow.engines.load_recorded`, as
-``volflow resume`` does). A step's entry adds its number, its key and
-whether it was handed off; by them ``volflow resume`` tells a job's steps
-from its own runs and leaves them alone: they belong to the jobboard,
-whose conductors resume them under Redis claims.
+resumes it after a crash (:func:`volflow.recovery.resume_flow`, the
+function ``volflow resume`` runs a flow on with). A step's entry adds its
+number, its key and whether it was handed off; by them ``volflow resume``
+tells a job's steps from its own runs and leaves them alone: they belong
+to the jobboard, whose conductors claim their jobs on Redis and run each
+step under the step's flow claim, as resume runs a flow.
 """
 
 from oslo_utils import uuidutils

@@ -15,16 +15,21 @@ Messages keep the semantics they have over a real transport:
   Exceptions are logged, as an rpc server logs them. The receiving flow
   is loaded - and so recorded (:mod:`volflow.persistence`) - before the
   cast returns: a crash after it cannot lose the request, which ``volflow
-  resume`` then runs; a failure to record it fails the cast. A cast made
-  by a flow is handed to the executor when that flow's run ends
-  (:func:`volflow.engines.after_run`), so the receiving flow never
-  races the end of the sending one: ``API.create`` returns the volume
-  the API flow left, ``creating``.
+  resume`` then runs; a failure to record it fails the cast. The
+  receiving flow runs once the sending flow's run has ended - its final
+  state recorded, its claim dropped - as a message leaves once its
+  sender's transaction commits: a flow this rpc runs is the volume's
+  previous message (below); the API flow, run in the caller's thread,
+  is waited for by its flow uuid (:func:`volflow.engines.wait_ended`).
+  The rpc asks the engines; nothing in them calls back into the rpc.
 * **calls** (``VolumeAPI.delete_volume``, ``VolumeAPI.create_snapshot``)
   run in the caller's thread and return or raise like a local call; the
   API marks the snapshot ``available`` only once it returned.
-* Messages about one volume run in the order they were sent: a cast waits
-  for the volume's previous message, and a call first waits until every
+* Messages about one volume run in the order they were sent: a cast is
+  handed to the executor once the volume's previous message has run, so
+  a flow cast by a flow of this rpc - the scheduler's cast to a manager,
+  a manager's reschedule - starts once its sender's run has ended, and
+  no worker thread is kept waiting for it. A call first waits until every
   message sent about the volume so far - including the casts those sent
   on, such as the scheduler's cast to a manager or a reschedule - has
   run. A delete never races the creation it follows.
@@ -49,6 +54,7 @@ from volflow import engines
 from volflow import exception
 from volflow import executor
 from volflow import notifier
+from volflow import persistence
 from volflow.scheduler import filter_scheduler
 from volflow.scheduler import manager as scheduler_manager
 from volflow.volume import backends
@@ -68,19 +74,35 @@ class _Sequencer:
         self._pending = set()
 
     def cast(self, key, what, func, *args, **kwargs):
+        """Run ``func`` once the previous message about ``key`` has run.
+
+        :returns: a future done when ``func`` has run.
+        """
+        done = concurrent.futures.Future()
+        start = functools.partial(self._start, done, what, key, func, args,
+                                  kwargs)
         with self._lock:
             previous = self._last.get(key)
-            future = executor.get_executor().submit(
-                self._run, previous, what, key, func, args, kwargs)
-            self._last[key] = future
-            self._pending.add(future)
-        future.add_done_callback(functools.partial(self._forget, key))
-        return future
+            self._last[key] = done
+            self._pending.add(done)
+        done.add_done_callback(functools.partial(self._forget, key))
+        if previous is None:
+            start()
+        else:
+            previous.add_done_callback(lambda _previous: start())
+        return done
+
+    def _start(self, done, what, key, func, args, kwargs):
+        try:
+            executor.get_executor().submit(self._run, done, what, key, func,
+                                           args, kwargs)
+        except RuntimeError as exc:  # the executor is shut down
+            LOG.error('%(what)s for volume %(id)s not run: %(exc)s',
+                      {'what': what, 'id': key, 'exc': exc})
+            done.set_result(None)
 
     @staticmethod
-    def _run(previous, what, key, func, args, kwargs):
-        if previous is not None:
-            concurrent.futures.wait([previous])
+    def _run(done, what, key, func, args, kwargs):
         try:
             func(*args, **kwargs)
         except Exception as exc:
@@ -88,6 +110,8 @@ class _Sequencer:
             LOG.error('%(what)s for volume %(id)s failed: %(exc)s',
                       {'what': what, 'id': key, 'exc': exc})
             LOG.debug('%s failed', what, exc_info=True)
+        finally:
+            done.set_result(None)
 
     def _forget(self, key, future):
         with self._lock:
@@ -205,8 +229,17 @@ class SchedulerAPI:
             ctxt, copy.deepcopy(volume), snapshot_id=snapshot_id,
             image_id=image_id, request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties))
-        engines.after_run(functools.partial(
-            _SEQUENCER.cast, volume['id'], 'scheduler create_volume', run))
+        # Sent by the API flow (else by a manager's reschedule, which the
+        # sequencer runs before): it runs once the API flow has ended.
+        _SEQUENCER.cast(volume['id'], 'scheduler create_volume',
+                        _after, persistence.flow_uuid(volume['id'], 'api'),
+                        run)
+
+
+def _after(sender, run):
+    """Run ``run`` once flow ``sender`` has ended in this process."""
+    engines.wait_ended(sender)
+    run()
 
 
 class VolumeAPI:
@@ -228,9 +261,9 @@ class VolumeAPI:
             request_spec=copy.deepcopy(request_spec),
             filter_properties=copy.deepcopy(filter_properties),
             allow_reschedule=allow_reschedule)
-        engines.after_run(functools.partial(
-            _SEQUENCER.cast, volume['id'],
-            f'volume create_volume on {manager.backend_name}', run))
+        _SEQUENCER.cast(volume['id'],
+                        f'volume create_volume on {manager.backend_name}',
+                        run)
 
     def delete_volume(self, ctxt, volume):
         """Call: delete it once the volume's earlier messages have run."""

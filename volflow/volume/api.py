@@ -224,11 +224,11 @@ class API(_changes.VolumeChanges, _snapshots.SnapshotChanges):
 def _volume_as_left(engine):
     """The volume as a run of the API flow left it.
 
-    ``creating``, or ``error`` when the cast failed: as VolumeCastTask
-    read it - its result, by the task's name - not as the database has it
-    after the flow, when the scheduler flow (already running) may have
-    moved it on. A flow without the cast, or a volume deleted before the
-    cast read it: the volume as EntryCreateTask made it.
+    ``creating``, or ``error`` when the cast failed: VolumeCastTask's
+    result, by the task's name - not the database's row, which the
+    scheduler flow (running already) may have moved on. A flow without
+    the cast, or a volume deleted before a failed cast read it: the
+    volume as EntryCreateTask made it.
     """
     try:
         left = engine.storage.get_execute_result(

@@ -6,6 +6,9 @@ it with the real scheduler and manager flows on the in-memory database,
 and the casts those flows make become the job's next steps.
 """
 
+import datetime
+
+from oslo_utils import timeutils
 import pytest
 from taskflow.persistence import models
 
@@ -139,8 +142,8 @@ def test_a_failed_step_errors_the_volume_as_the_services_do(conf):
 
 
 def test_a_continuation_added_again_reuses_its_flow_detail(conf):
-    _db, volume, _step, job, backend = _posted(conf)
-    run = _job.JobRun(job, backend, Keeper())
+    db, volume, _step, job, backend = _posted(conf)
+    run = _job.JobRun(job, backend, Keeper(), db)
     run.book = job.book
     placed = dict(volume, host='good')
     for _attempt in range(2):  # the scheduler step run again after a crash
@@ -152,9 +155,9 @@ def test_a_continuation_added_again_reuses_its_flow_detail(conf):
 
 
 def test_a_job_without_its_logbook_cannot_run(conf):
-    _db, volume, _step, job, backend = _posted(conf)
+    db, volume, _step, job, backend = _posted(conf)
     job.book = None
-    run = _job.JobRun(job, backend, Keeper())
+    run = _job.JobRun(job, backend, Keeper(), db)
     assert run.run() == _job.BROKEN
     assert run.volume_id == volume['id']
 
@@ -172,7 +175,7 @@ class Engine:
 def test_a_stop_suspends_the_engine_in_its_own_thread_only():
     # Another thread (a signal, the claim refresher) only asks: reading
     # the engine's storage from there can deadlock with the engine.
-    run = _job.JobRun(Job(None, 'v1'), None, Keeper())
+    run = _job.JobRun(Job(None, 'v1'), None, Keeper(), None)
     run._engine = engine = Engine()
     run.stop(_job.STOPPED)
     assert engine.suspended == 0
@@ -185,7 +188,7 @@ def test_a_step_for_a_backend_not_served_is_handed_off(conf):
     """Posted as a job of its own, again (idempotently) on a takeover."""
     db, volume, _step, job, backend = _posted(conf)
     posted = []
-    run = _job.JobRun(job, backend, Keeper(),
+    run = _job.JobRun(job, backend, Keeper(), db,
                       serves=lambda name: name == 'good',
                       hand_off=posted.append)
     assert run.run() == _job.HANDED_OFF
@@ -195,7 +198,7 @@ def test_a_step_for_a_backend_not_served_is_handed_off(conf):
         ('manager', 'bad', volume['id'])]
     assert jobs.handed_off(jobs.steps(run.book)[1])
     # A conductor taking the job over after a crash only posts it again.
-    again = _job.JobRun(job, backend, Keeper(),
+    again = _job.JobRun(job, backend, Keeper(), db,
                         serves=lambda name: name == 'good',
                         hand_off=posted.append)
     assert again.run() == _job.HANDED_OFF
@@ -203,3 +206,29 @@ def test_a_step_for_a_backend_not_served_is_handed_off(conf):
     volume = db.volume_get(volflow_context.get_admin_context(),
                            volume['id'])
     assert (volume['status'], volume['host']) == ('creating', 'bad')
+
+
+def test_a_step_another_process_still_runs_is_left_to_it(conf):
+    """The board's claim delivered the job; the flow's claim runs a step.
+
+    A conductor whose board claim expired under a long task still runs
+    its step: it holds the step's flow claim until its engine stops. The
+    conductor that claimed the job next does not run the step meanwhile
+    - it abandons the job for another try - and runs it once that claim
+    is dropped.
+    """
+    db, volume, step, job, backend = _posted(conf)
+    admin = volflow_context.get_admin_context()
+    first = jobs.steps(job.book)[0].uuid
+    other = 'elsewhere:1:stalled'  # a live process of another host
+    assert db.flow_claim(admin, first, other, timeutils.utcnow() +
+                         datetime.timedelta(seconds=60))
+    run = _job.JobRun(job, backend, Keeper(), db)
+    assert run.run() == _job.RETRY
+    assert _steps(run) == [('volume-create-scheduler-0', None)]
+    assert db.volume_get(admin, volume['id'])['status'] == 'creating'
+    db.flow_claim_release(admin, first, other)
+    assert _job.JobRun(job, backend, Keeper(), db).run() == _job.DONE
+    assert db.volume_get(admin, volume['id'])['status'] == 'available'
+    assert db.flow_claim_get_all(admin) == []
+    invariants.assert_invariants(db)

@@ -104,6 +104,10 @@ def test_create_with_every_argument(vapi, db_api, ctx, admin_ctx):
     volume = vapi.create(ctx, '3', 'n', 'd', image_id=image['id'],
                          volume_type='gold', metadata={'a': 'b'},
                          availability_zone='nova')
+    # As the API flow handed it over; the scheduler stand-in has made it
+    # available meanwhile.
+    assert volume['status'] == 'creating'
+    volume = vapi.get(ctx, volume['id'])
     assert volume['status'] == 'available'
     assert (volume['size'], volume['image_id'], volume['volume_type'],
             volume['metadata']) == (3, image['id'], 'gold', {'a': 'b'})
@@ -302,7 +306,8 @@ def test_concurrent_creates_never_exceed_quota(vapi, db_api, ctx):
     def create(index):
         barrier.wait()
         try:
-            outcome = vapi.create(ctx, 1, f'v{index}', None)['status']
+            volume = vapi.create(ctx, 1, f'v{index}', None)
+            outcome = vapi.get(ctx, volume['id'])['status']
         except exception.VolumeLimitExceeded as exc:
             outcome = str(exc)
         except Exception as exc:  # reported, not swallowed

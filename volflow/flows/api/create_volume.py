@@ -339,8 +339,10 @@ class VolumeCastTask(flow_utils.VolflowTask):
     ``creating``: a resumed cast must not error a volume made since).
 
     Reversion strategy: none - a cast cannot be taken back, and a failed
-    one is handled in execute. Its result is the volume as it left it
-    (``API.create`` reads it by the task's name).
+    one is handled in execute. Its result is the volume as this flow
+    leaves it - as handed to the scheduler, ``creating``, or ``error``
+    when the cast failed - not as the receiving flows, which may run
+    already, make it (``API.create`` reads it by the task's name).
     """
 
     def __init__(self, scheduler_rpcapi, volume_rpcapi, db_api, **kwargs):
@@ -371,10 +373,12 @@ class VolumeCastTask(flow_utils.VolflowTask):
             common.error_out(
                 self.db, context, volume_id,
                 f'Could not hand the volume to the scheduler: {exc}')
-        try:  # as this flow leaves it (for API.create to return)
-            return self.db.volume_get(context, volume_id)
-        except exception.VolumeNotFound:
-            return None  # deleted already (a forced delete)
+            try:  # errored, as this flow leaves it
+                return self.db.volume_get(context, volume_id)
+            except exception.VolumeNotFound:
+                return None  # deleted already (a forced delete)
+        # As handed over: the scheduler may be moving it on already.
+        return volume
 
 
 def recorded_results(flow_detail) -> dict:
