@@ -72,7 +72,6 @@ UNTESTED = frozenset([
     'volflow/db/sqlalchemy/_services.py',
     'volflow/db/sqlalchemy/_types.py',
     'volflow/db/sqlalchemy/api.py',
-    'volflow/db/sqlalchemy/models.py',
     'volflow/flows/api/_zones.py',
     'volflow/flows/factories.py',
     'volflow/flows/jobs.py',
