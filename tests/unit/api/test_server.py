@@ -10,6 +10,7 @@ it accepts anything (bound, never serving), so only the backlog decides.
 
 import select
 import socket
+import threading
 import time
 
 import pytest
@@ -61,7 +62,11 @@ def bound():
 
     yield bind
     for http in made:
-        http.wsgi.socket.close()
+        # prepare() started the server's threads: stop joins them.
+        http.wsgi.stop()
+    # A worker thread left behind would keep the test process alive.
+    assert not [thread for thread in threading.enumerate()
+                if thread.name.startswith('CP Server')]
 
 
 def test_the_default_backlog_queues_a_burst_of_clients(bound):
