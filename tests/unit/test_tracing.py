@@ -24,17 +24,19 @@ class _Last(task.Task):
         return doubled
 
 
-def _run(fail_at=None):
+def _run(fail_at=None, backend=None):
+    """The events of one run (recorded in ``backend``'s flow if given)."""
     flow = linear_flow.Flow('volume_create_api').add(
         _Double('tests.Double', rebind={'number': 'raw_number'}),
         _Last('tests.Last'))
-    engine = taskflow.engines.load(flow, store={'raw_number': 21})
+    engine = taskflow.engines.load(flow, store={'raw_number': 21},
+                                   backend=backend)
     events = []
     tracing.inject_failure(fail_at)
     try:
         tracing.prepare(engine)
         with tracing.TraceListener(engine, sink=events.append,
-                                   record=False):
+                                   record=backend is not None):
             try:
                 engine.run()
             except exception.InjectedFailure:
@@ -103,26 +105,11 @@ def test_the_recorded_trace_goes_with_the_final_state():
     """No write of its own: the final state's write carries the events."""
     for fail_at in (None, 'Last'):
         backend = _Backend()
-        flow = linear_flow.Flow('volume_create_api').add(
-            _Double('tests.Double', rebind={'number': 'raw_number'}),
-            _Last('tests.Last'))
-        engine = taskflow.engines.load(flow, store={'raw_number': 21},
-                                       backend=backend.backend)
-        tracing.inject_failure(fail_at)
-        try:
-            tracing.prepare(engine)
-            with tracing.TraceListener(engine) as listener:
-                try:
-                    engine.run()
-                except exception.InjectedFailure:
-                    pass
-        finally:
-            tracing.disable()
+        events = _run(fail_at, backend.backend)
         final = 'SUCCESS' if fail_at is None else 'REVERTED'
         last_state, trace = backend.writes[-1]
         assert last_state == final
-        assert [e['task'] for e in trace] == [
-            e['task'] for e in listener.events]
+        assert [e['task'] for e in trace] == [e['task'] for e in events]
         assert len(trace) == (2 if fail_at is None else 4)
         assert [state for state, _trace in backend.writes].count(
             final) == 1
