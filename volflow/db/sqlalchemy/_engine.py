@@ -44,8 +44,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
-from sqlalchemy import pool as sa_pool
 
+from volflow.db.sqlalchemy import _pool
 from volflow import exception
 
 LOG = logging.getLogger(__name__)
@@ -121,10 +121,9 @@ def transaction_manager(connection, sqlite_fk=False, pre_ping=True,
 
     :param sqlite_fk: enforce SQLite's foreign keys (oslo.db's option).
     :param pre_ping: ping a server's connection before it is used, if it
-        has been idle in the pool for :data:`PING_AFTER_IDLE` seconds or
-        more (:func:`_ping_idle`); False never pings, and a dropped
-        connection fails its statement instead. A SQLite file's
-        connections are never pinged.
+        has been idle in the pool (:func:`._pool.ping_idle`); False never
+        pings, and a dropped connection fails its statement instead. A
+        SQLite file's connections are never pinged.
     """
     url = sa.engine.make_url(connection)
     if (url.get_backend_name() == 'sqlite' and not is_sqlite_memory(url)
@@ -178,7 +177,7 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
     # pool's own flag. volflow pings idle connections only.
     engine.pool._pre_ping = False
     if pre_ping and engine.dialect.name != 'sqlite':
-        _ping_idle(engine)
+        _pool.ping_idle(engine)
     # oslo.db hands the JSON (de)serializers to PostgreSQL's dialect
     # only; SQLAlchemy keeps them on the dialect, as create_engine would.
     dialect = engine.dialect
@@ -190,78 +189,12 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
         sa.event.listen(engine, 'connect', _sqlite_connect(synchronous))
         _listen_first(engine, 'begin', _sqlite_begin)
         if not is_sqlite_memory(engine.url):
-            _pool_sqlite_file(engine)
+            _pool.pool_sqlite_file(engine, SQLITE_BUSY_TIMEOUT)
     elif backend == 'mysql':
         sa.event.listen(engine, 'connect', _mysql_read_committed)
-        _mysql_rollback_only_after_statements(engine)
+        _pool.mysql_rollback_only_after_statements(engine)
         # A connection made before the hook (max_retries) has not run it.
         engine.pool.dispose()
-
-
-#: Seconds a pooled connection may have been idle and still be used
-#: without a ping first.
-PING_AFTER_IDLE = 1.0
-_RETURNED = 'volflow_returned'  # when the connection was last checked in
-
-
-def _ping_idle(engine):
-    """Ping a connection before use if it was idle, else use it at once.
-
-    oslo.db's engine pings every connection it checks out (SQLAlchemy's
-    ``pool_pre_ping``): a round trip per transaction, five in an API
-    flow. What the ping guards against - a connection the server or the
-    network closed while it sat in the pool (a restart, an idle timeout)
-    - needs the connection to have sat there: one checked in less than
-    :data:`PING_AFTER_IDLE` seconds ago, after a transaction that
-    worked, is used as it is. A dead one is replaced, as SQLAlchemy's
-    pre-ping does (``DisconnectionError``: the pool connects again). Of
-    a connection dropped in that last second - the server restarting
-    under load, when the transactions running also fail - the first
-    statement fails: SQLAlchemy then discards every connection of the
-    pool, and the transaction is rolled back, having written nothing.
-    """
-    dialect = engine.dialect
-
-    def checkin(dbapi_connection, record):
-        if dbapi_connection is not None:
-            record.info[_RETURNED] = time.monotonic()
-
-    def checkout(dbapi_connection, record, proxy):
-        returned = record.info.get(_RETURNED)
-        if (returned is None or
-                time.monotonic() - returned < PING_AFTER_IDLE):
-            return  # new, or used a moment ago
-        try:
-            dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as error:
-            if dialect.is_disconnect(error, dbapi_connection, None):
-                raise sa.exc.DisconnectionError(str(error)) from error
-            raise
-
-    sa.event.listen(engine, 'checkin', checkin)
-    sa.event.listen(engine, 'checkout', checkout)
-
-
-def _pool_sqlite_file(engine):
-    """Pool a SQLite file's connections, as SQLAlchemy 2 does by itself.
-
-    oslo.db gives a SQLite file a ``NullPool``: a connection per
-    transaction, and in WAL mode the last one to close checkpoints the
-    log and deletes it. Measured with benchmark (e): 232-235 ms per API
-    flow against 23-27 ms pooled. The pool keeps the engine's listeners
-    (oslo.db's and volflow's); connections are shared by threads, one
-    at a time.
-    """
-    dialect = engine.dialect
-    cargs, cparams = dialect.create_connect_args(engine.url)
-    cparams['check_same_thread'] = False
-    cparams.setdefault('timeout', SQLITE_BUSY_TIMEOUT)
-    old = engine.pool
-    engine.pool = sa_pool.QueuePool(
-        lambda: dialect.connect(*cargs, **cparams),
-        recycle=old._recycle, reset_on_return=old._reset_on_return,
-        _dispatch=old.dispatch, dialect=dialect)
-    old.dispose()
 
 
 def _listen_first(engine, event, fn):
@@ -302,46 +235,6 @@ def _refuse_unstorable(context):
         raise exception.InvalidInput(
             reason=(f"the database can't store a value: "
                     f"{str(error).strip().splitlines()[0]}")) from error
-
-
-#: Set on a DBAPI connection whose last word was a commit or rollback.
-_ENDED = '_volflow_ended'
-
-
-def _mysql_rollback_only_after_statements(engine):
-    """Send no ``ROLLBACK`` when nothing ran since the last commit.
-
-    SQLAlchemy rolls back every connection returned to the pool, after a
-    commit too; psycopg2 knows its connection's state and sends nothing
-    then, PyMySQL sends a ``ROLLBACK`` each time: a round trip per
-    transaction. The server's status flags can't tell instead: after a
-    plain ``SELECT`` they say no transaction, while InnoDB holds one open,
-    with the metadata locks that keep a migration waiting. So the
-    connection is marked when a commit or rollback ends its transaction,
-    and unmarked by the next statement: a marked one needs no rollback.
-    """
-    dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def raw(connection):  # the pool hands over its proxy, the rest the raw
-        return getattr(connection, 'dbapi_connection', connection)
-
-    def do_commit(dbapi_connection):
-        commit(dbapi_connection)
-        setattr(raw(dbapi_connection), _ENDED, True)
-
-    def do_rollback(dbapi_connection):
-        if getattr(raw(dbapi_connection), _ENDED, False):
-            return
-        rollback(dbapi_connection)
-        setattr(raw(dbapi_connection), _ENDED, True)
-
-    def statement(conn, cursor, text, parameters, context, executemany):
-        setattr(raw(conn.connection), _ENDED, False)
-
-    dialect.do_commit = do_commit
-    dialect.do_rollback = do_rollback
-    sa.event.listen(engine, 'before_cursor_execute', statement)
 
 
 def _mysql_read_committed(dbapi_connection, connection_record):
