@@ -68,6 +68,7 @@ UNTESTED = frozenset([
     'volflow/db/rules.py',
     'volflow/db/sqlalchemy/_capacity.py',
     'volflow/db/sqlalchemy/_flows.py',
+    'volflow/db/sqlalchemy/_images.py',
     'volflow/db/sqlalchemy/_quota.py',
     'volflow/db/sqlalchemy/_services.py',
     'volflow/db/sqlalchemy/_types.py',

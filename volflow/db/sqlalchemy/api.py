@@ -37,6 +37,7 @@ from volflow.db import rules
 from volflow.db.sqlalchemy import _capacity
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
+from volflow.db.sqlalchemy import _images
 from volflow.db.sqlalchemy import _quota
 from volflow.db.sqlalchemy import _services
 from volflow.db.sqlalchemy import _types
@@ -85,7 +86,8 @@ _VOLUME_INSERT = sa.insert(models.Volume.__table__)
 
 
 class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
-             _services.ServicesMixin, _types.TypesMixin, api.API):
+             _images.ImagesMixin, _services.ServicesMixin, _types.TypesMixin,
+             api.API):
     """:class:`volflow.db.api.API` on a SQLAlchemy database.
 
     :param connection: a SQLAlchemy URL.
@@ -283,53 +285,6 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
     def snapshot_destroy(self, context, snapshot_id):
         with self._transaction(write=True) as session:
             session.delete(self._snapshot(session, context, snapshot_id))
-
-    # Images --------------------------------------------------------------
-    @staticmethod
-    def _images(context):
-        stmt = sa.select(models.Image)
-        if context.is_admin:
-            return stmt
-        return stmt.where(sa.or_(models.Image.is_public.is_(True),
-                                 models.Image.project_id ==
-                                 context.project_id))
-
-    def image_create(self, context, values):
-        return self._insert('image', models.Image, rules.new_record(
-            'image', api.IMAGE_FIELDS, values, status='active', min_disk=0,
-            is_public=False, properties={}, location=None,
-            created_at=timeutils.utcnow()))
-
-    def image_get(self, context, image_id):
-        with self._transaction() as session:
-            image = session.scalar(self._images(context).where(
-                models.Image.id == image_id))
-            if image is None:
-                raise exception.ImageNotFound(image_id=image_id)
-            return image.to_dict()
-
-    def image_get_all(self, context):
-        with self._transaction() as session:
-            return [i.to_dict() for i in session.scalars(
-                self._images(context).order_by(models.Image.seq))]
-
-    def _image(self, session, context, image_id):
-        image = session.scalar(self._images(context).where(
-            models.Image.id == image_id))
-        if image is None:
-            raise exception.ImageNotFound(image_id=image_id)
-        return image
-
-    def image_update(self, context, image_id, values):
-        with self._transaction(write=True) as session:
-            image = self._image(session, context, image_id)
-            image.update_from(copy.deepcopy(values))
-            session.flush()
-            return image.to_dict()
-
-    def image_destroy(self, context, image_id):
-        with self._transaction(write=True) as session:
-            session.delete(self._image(session, context, image_id))
 
     # Quotas --------------------------------------------------------------
     def quota_get_all(self, context, project_id):
