@@ -107,8 +107,12 @@ class Env:
             assert done['status'] == 'available', done
         assert local.wait_idle(300)
 
-    def api_flow_only(self):
-        """The API flow alone: real quota rows and a real volume row."""
+    def api_flow_only(self, db=None):
+        """The API flow alone: real quota rows and a real volume row.
+
+        :param db: the database API the flow's tasks call (default: the
+            environment's).
+        """
         store = {
             'context': CTX, 'raw_size': 1, 'name': 'bench',
             'description': None, 'snapshot': None, 'image_id': None,
@@ -117,8 +121,8 @@ class Env:
             'optional_args': {'is_quota_committed': False},
         }
         engine = create_volume.get_flow(
-            self.db, self.api.image_service, backends.availability_zones(),
-            store)
+            db or self.db, self.api.image_service,
+            backends.availability_zones(), store)
         engines.run_engine(engine)
 
     def fill(self, count):

@@ -14,10 +14,8 @@ The contract: a create with persistence costs at most twice one without.
 import sys
 import tempfile
 import time
-import warnings
 
-warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
-warnings.filterwarnings('ignore', category=DeprecationWarning)
+import _quiet  # noqa: E402,F401  (first: what follows warns on import)
 
 import _setup  # noqa: E402  (benchmarks/ is sys.path[0] when run)
 

@@ -45,10 +45,8 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 
-warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
-warnings.filterwarnings('ignore', category=DeprecationWarning)
+import _quiet  # noqa: E402,F401  (first: what follows warns on import)
 
 from oslo_utils import uuidutils  # noqa: E402
 import sqlalchemy as sa  # noqa: E402

@@ -25,10 +25,8 @@ import collections
 import os
 import sys
 import time
-import warnings
 
-warnings.filterwarnings('ignore', message='(?s).*Eventlet is deprecated')
-warnings.filterwarnings('ignore', category=DeprecationWarning)
+import _quiet  # noqa: E402,F401  (first: what follows warns on import)
 
 import psycopg2  # noqa: E402
 import sqlalchemy as sa  # noqa: E402

@@ -67,6 +67,26 @@ def test_a_volume_id_is_taken_once(db):
     assert [v['name'] for v in db.volume_get_all(ADMIN)] == ['first']
 
 
+def test_a_volume_and_its_type_name_are_one_statement(sql_db):
+    """The INSERT returns the type's name: no second statement reads it."""
+    gold = sql_db.volume_type_create(ADMIN, 'gold')
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith('BEGIN'):
+            seen.append(statement.split()[0].upper())
+
+    sa.event.listen(sql_db.engine, 'before_cursor_execute', record)
+    try:
+        typed = _volume(sql_db, volume_type_id=gold['id'])
+        untyped = _volume(sql_db)
+    finally:
+        sa.event.remove(sql_db.engine, 'before_cursor_execute', record)
+    assert seen == ['INSERT', 'INSERT']
+    assert (typed['volume_type'], untyped['volume_type']) == ('gold', None)
+    assert sql_db.volume_get(CTX_A, typed['id'])['volume_type'] == 'gold'
+
+
 def test_volume_create_defaults(db, clock):
     volume = db.volume_create(CTX_A, {'size': 1, 'project_id': 'pa'})
     assert set(volume) == set(api.VOLUME_FIELDS) | {'reason', 'multiattach'}
@@ -442,11 +462,12 @@ def test_quota_reserve_checks_a_volume_s_size_first(db):
 
 
 def test_a_reservation_and_its_commit_are_few_round_trips(sql_db):
-    """Reserving is 4 statements, committing 5, each a round trip.
+    """Reserving is 4 statements, committing 4, each a round trip.
 
-    Reserving: two reads, an UPDATE and an INSERT; committing: two
-    locking reads, an UPDATE, an INSERT and a DELETE. An UPDATE of usage
-    rows is one statement, never one per row.
+    Reserving: two reads, an UPDATE and an INSERT; committing: a DELETE
+    returning the reservations it took, a locking read of their usage
+    rows, an UPDATE and an INSERT. An UPDATE of usage rows is one
+    statement, never one per row.
     """
     deltas = {'volumes': 1, 'gigabytes': 2, 'volumes_gold': 1,
               'gigabytes_gold': 2}
@@ -469,7 +490,7 @@ def test_a_reservation_and_its_commit_are_few_round_trips(sql_db):
     assert [kind for kind, _many in reserved] == [
         'SELECT', 'SELECT', 'UPDATE', 'INSERT']
     assert [kind for kind, _many in seen] == [
-        'SELECT', 'SELECT', 'UPDATE', 'INSERT', 'DELETE']
+        'DELETE', 'SELECT', 'UPDATE', 'INSERT']
     assert ('UPDATE', True) not in reserved + seen
     assert sql_db.quota_usage_get_all(ADMIN, 'pa') == {
         'volumes': {'in_use': 1, 'reserved': 1},

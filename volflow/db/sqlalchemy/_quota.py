@@ -2,9 +2,11 @@
 
 The caller's transaction makes each function atomic: on SQLite it holds
 the database's write lock from its first statement (``BEGIN IMMEDIATE``);
-on PostgreSQL these functions lock the usage and reservation rows they
-decide on (``SELECT ... FOR UPDATE``, always in sorted order, so two
-transactions can't each hold what the other waits for).
+on PostgreSQL and MariaDB these functions lock the usage rows they decide
+on (``SELECT ... FOR UPDATE``, always in sorted order, so two
+transactions can't each hold what the other waits for), and take the
+reservations they finish by deleting them (``DELETE ... RETURNING``: a
+concurrent finish of the same ones waits, then finds them gone).
 """
 
 import functools
@@ -157,13 +159,12 @@ _USAGES_LOCKED = sa.select(
             _USAGE.c.resource).with_for_update()
 _RESERVATION_INSERT = sa.insert(_RESERVATION)
 _COMMITTED_INSERT = sa.insert(_COMMITTED)
-_RESERVATIONS_LOCKED = sa.select(
-    _RESERVATION.c.id, _RESERVATION.c.project_id, _RESERVATION.c.resource,
-    _RESERVATION.c.delta).where(
-        _RESERVATION.c.id.in_(_expanding('ids'))).order_by(
-            _RESERVATION.c.id).with_for_update()
-_RESERVATIONS_DELETE = sa.delete(_RESERVATION).where(
-    _RESERVATION.c.id.in_(_expanding('ids')))
+#: Reservations by id (``ids``), deleted: the rows it returns are the
+#: ones this transaction finishes.
+_RESERVATIONS_TAKEN = sa.delete(_RESERVATION).where(
+    _RESERVATION.c.id.in_(_expanding('ids'))).returning(
+        _RESERVATION.c.id, _RESERVATION.c.project_id,
+        _RESERVATION.c.resource, _RESERVATION.c.delta)
 #: Usage rows by ``(project, resource)`` (``keys``), locked.
 _USAGES_OF_KEYS = sa.select(
     _USAGE.c.project_id, _USAGE.c.resource, _USAGE.c.in_use,
@@ -242,7 +243,9 @@ def finish(session, reservations, commit):
     ids = list(dict.fromkeys(reservations or ()))
     if not ids:
         return set()
-    found = {r.id: r for r in session.execute(_RESERVATIONS_LOCKED,
+    # Deleted first, their rows returned: the read, the lock and the
+    # delete in one statement (SQLite 3.35, PostgreSQL, MariaDB 10.0.5).
+    found = {r.id: r for r in session.execute(_RESERVATIONS_TAKEN,
                                               {'ids': ids})}
     if not found:
         return set()
@@ -268,5 +271,4 @@ def finish(session, reservations, commit):
             if owner == project})
     if committed:
         session.execute(_COMMITTED_INSERT, committed)
-    session.execute(_RESERVATIONS_DELETE, {'ids': list(found)})
     return set(found)
