@@ -1,5 +1,8 @@
 """Quota reservations in SQL, inside the caller's write transaction.
 
+Each function takes the transaction's Core connection (``conn``): the
+statements are Core, built once (below).
+
 The caller's transaction makes each function atomic: on SQLite it holds
 the database's write lock from its first statement (``BEGIN IMMEDIATE``);
 on PostgreSQL and MariaDB these functions lock the usage rows they decide
@@ -14,6 +17,7 @@ import functools
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from volflow.db import quota_sync
 from volflow.db import rules
@@ -23,7 +27,7 @@ from volflow.db.sqlalchemy import models
 _USAGE_KEYS = ['project_id', 'resource']
 
 
-def reserve(session, project_id, deltas, limits, expire, key=None,
+def reserve(conn, project_id, deltas, limits, expire, key=None,
             defaults_from=None, size=None):
     """Check limits and reserve ``deltas``; return reservation ids.
 
@@ -46,25 +50,25 @@ def reserve(session, project_id, deltas, limits, expire, key=None,
         defaults_from, project_id]
     resources = sorted(deltas)
     limits, made = _before_reserving(
-        session, owners, resources + ([PER_VOLUME] if size is not None
-                                      else []), limits, keyed)
+        conn, owners, resources + ([PER_VOLUME] if size is not None
+                                   else []), limits, keyed)
     if size is not None:
         quota_sync.check_size(size, limits.get(PER_VOLUME, -1))
     if made:
         return keyed
     locked = {'project': project_id, 'resources': resources}
-    rows = _usages(session, locked)
+    rows = _usages(conn, locked)
     missing = [r for r in resources if r not in rows]
     if missing:
-        counts = live_counts(session, project_id, missing)
+        counts = live_counts(conn, project_id, missing)
         _engine.insert_ignore(
-            session, models.QuotaUsage,
+            conn, models.QuotaUsage,
             [{'project_id': project_id, 'resource': r,
               'in_use': counts[r], 'reserved': 0} for r in missing],
             _USAGE_KEYS)
-        rows = _usages(session, locked)
+        rows = _usages(conn, locked)
     quota_sync.check_over(deltas, limits, {r: rows[r] for r in deltas})
-    _set_usages(session, project_id, {
+    _set_usages(conn, project_id, {
         resource: {'reserved': rows[resource]['reserved'] + delta}
         for resource, delta in deltas.items() if delta > 0})
     reservations = [{'id': (uuidutils.generate_uuid() if key is None
@@ -72,7 +76,7 @@ def reserve(session, project_id, deltas, limits, expire, key=None,
                      'project_id': project_id, 'resource': resource,
                      'delta': delta, 'expire': expire}
                     for resource, delta in deltas.items()]
-    session.execute(_RESERVATION_INSERT, reservations)
+    conn.execute(_RESERVATION_INSERT, reservations)
     return [r['id'] for r in reservations]
 
 
@@ -80,7 +84,7 @@ def reserve(session, project_id, deltas, limits, expire, key=None,
 PER_VOLUME = 'per_volume_gigabytes'
 
 
-def _before_reserving(session, owners, resources, limits, keyed):
+def _before_reserving(conn, owners, resources, limits, keyed):
     """``(limits, made)``: the limits, whether ``keyed`` ones exist.
 
     ``made``: whether a reservation of ``keyed`` is outstanding or
@@ -91,7 +95,7 @@ def _before_reserving(session, owners, resources, limits, keyed):
     params = {'owners': owners, 'resources': resources}
     if keyed:
         params['keyed'] = keyed
-    rows = session.execute(_BEFORE_RESERVING[bool(keyed)], params).all()
+    rows = conn.execute(_BEFORE_RESERVING[bool(keyed)], params).all()
     limits = dict(limits)
     for owner in owners:  # the project's last: they win
         limits.update({row.resource: row.hard_limit for row in rows
@@ -99,7 +103,7 @@ def _before_reserving(session, owners, resources, limits, keyed):
     return limits, any(row.kind == 1 for row in rows)
 
 
-def _set_usages(session, project_id, values):
+def _set_usages(conn, project_id, values):
     """Set ``{resource: {column: value}}`` of the project's usage rows.
 
     One UPDATE (a ``CASE`` per column) where the driver would send one
@@ -114,7 +118,7 @@ def _set_usages(session, project_id, values):
     for n, (resource, row) in enumerate(sorted(values.items())):
         params[f'r{n}'] = resource
         params.update((f'{column}{n}', row[column]) for column in columns)
-    session.execute(_usages_update(columns, len(values)), params)
+    conn.execute(_usages_update(columns, len(values)), params)
 
 
 # Core statements, not the ORM: a unit of work per reservation made or
@@ -197,26 +201,32 @@ def _usages_update(columns, count):
             for column in columns})
 
 
-def _usages(session, params):
+def _usages(conn, params):
     return {row.resource: {'in_use': row.in_use, 'reserved': row.reserved}
-            for row in session.execute(_USAGES_LOCKED, params)}
+            for row in conn.execute(_USAGES_LOCKED, params)}
 
 
-def live_counts(session, project_id, resources):
-    """Count ``resources`` from the project's records, as the fake does."""
-    volumes = [v.to_dict() for v in session.scalars(
-        sa.select(models.Volume).where(
-            models.Volume.project_id == project_id))]
-    snapshots = [s.to_dict() for s in session.scalars(
-        sa.select(models.Snapshot).where(
-            models.Snapshot.project_id == project_id))]
-    type_names = dict(session.execute(sa.select(
+def live_counts(conn, project_id, resources):
+    """Count ``resources`` from the project's records, as the fake does.
+
+    The records are read as entities, by a session in ``conn``'s
+    transaction (once per project and resource: the usage rows are
+    inserted then).
+    """
+    with orm.Session(bind=conn) as session:
+        volumes = [v.to_dict() for v in session.scalars(
+            sa.select(models.Volume).where(
+                models.Volume.project_id == project_id))]
+        snapshots = [s.to_dict() for s in session.scalars(
+            sa.select(models.Snapshot).where(
+                models.Snapshot.project_id == project_id))]
+    type_names = dict(conn.execute(sa.select(
         models.VolumeType.id, models.VolumeType.name)).all())
     return {r: quota_sync.count(r, volumes, snapshots, type_names)
             for r in resources}
 
 
-def lost(session, reservations, outstanding=None):
+def lost(conn, reservations, outstanding=None):
     """The ids neither outstanding nor recorded as committed.
 
     One query over both tables; ``outstanding``, the ids known to be
@@ -228,11 +238,11 @@ def lost(session, reservations, outstanding=None):
     if not ids:
         return []
     stmt = _COMMITTED_OF if outstanding is not None else _KNOWN_OF
-    known = set(session.scalars(stmt, {'ids': ids}))
+    known = set(conn.scalars(stmt, {'ids': ids}))
     return [rid for rid in ids if rid not in known]
 
 
-def finish(session, reservations, commit):
+def finish(conn, reservations, commit):
     """Commit or roll back ``reservations``; return the ids that were.
 
     Ids already finished (or unknown) are skipped, which makes commit and
@@ -245,14 +255,14 @@ def finish(session, reservations, commit):
         return set()
     # Deleted first, their rows returned: the read, the lock and the
     # delete in one statement (SQLite 3.35, PostgreSQL, MariaDB 10.0.5).
-    found = {r.id: r for r in session.execute(_RESERVATIONS_TAKEN,
-                                              {'ids': ids})}
+    found = {r.id: r for r in conn.execute(_RESERVATIONS_TAKEN,
+                                           {'ids': ids})}
     if not found:
         return set()
     keys = sorted({(r.project_id, r.resource) for r in found.values()})
     usages = {(u.project_id, u.resource): {'in_use': u.in_use,
                                            'reserved': u.reserved}
-              for u in session.execute(_USAGES_OF_KEYS, {'keys': keys})}
+              for u in conn.execute(_USAGES_OF_KEYS, {'keys': keys})}
     now = timeutils.utcnow()
     committed = []
     for rid in ids:
@@ -266,9 +276,9 @@ def finish(session, reservations, commit):
             row['in_use'] = max(0, row['in_use'] + res.delta)
             committed.append({'id': rid, 'committed_at': now})
     for project in sorted({project for project, _resource in usages}):
-        _set_usages(session, project, {
+        _set_usages(conn, project, {
             resource: row for (owner, resource), row in usages.items()
             if owner == project})
     if committed:
-        session.execute(_COMMITTED_INSERT, committed)
+        conn.execute(_COMMITTED_INSERT, committed)
     return set(found)

@@ -58,11 +58,11 @@ _TYPE_BY_ID = {
     for admin, stmt in _visible_type_rows().items()}
 
 
-def _type_row_dict(session, statements, context, params, missing):
+def _type_row_dict(conn, statements, context, params, missing):
     """The one visible type ``statements`` find, as a dict."""
     if not context.is_admin:
         params['t_project'] = context.project_id
-    row = session.execute(statements[context.is_admin], params).first()
+    row = conn.execute(statements[context.is_admin], params).first()
     if row is None:
         raise exception.VolumeTypeNotFound(volume_type=missing)
     # A row has the entity's attributes: the entity's conversion applies.
@@ -108,13 +108,13 @@ class TypesMixin:
             raise exception.VolumeTypeExists(name=name) from None
 
     def volume_type_get(self, context, type_id):
-        with self._transaction() as session:
-            return _type_row_dict(session, _TYPE_BY_ID, context,
+        with self._transaction(orm=False) as conn:
+            return _type_row_dict(conn, _TYPE_BY_ID, context,
                                   {'t_id': type_id}, type_id)
 
     def volume_type_get_by_name(self, context, name):
-        with self._transaction() as session:
-            return _type_row_dict(session, _TYPE_BY_NAME, context,
+        with self._transaction(orm=False) as conn:
+            return _type_row_dict(conn, _TYPE_BY_NAME, context,
                                   {'t_name': name}, name)
 
     def volume_type_get_all(self, context):

@@ -135,16 +135,21 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
                     self._schema_ready = True
 
     @contextlib.contextmanager
-    def _transaction(self, write=False):
+    def _transaction(self, write=False, orm=True):
         """A session in one transaction (see ``_engine.transaction``).
+
+        ``orm`` False: a Core connection instead
+        (:func:`~volflow.db.sqlalchemy._engine.connection`), for a call
+        that runs Core statements only.
 
         A value the database can't take (a NUL character, undecodable
         text, too long for its column, a number out of range) is bad
         input, refused as ``InvalidInput``, not a database failure.
         """
         self._ensure_schema()
+        begin = _engine.transaction if orm else _engine.connection
         try:
-            with self._connection_lock, _engine.transaction(
+            with self._connection_lock, begin(
                     self._manager, write) as session:
                 yield session
         except (db_exc.DBDataError, ValueError, OverflowError) as exc:
@@ -186,10 +191,10 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
         record = rules.new_volume(values, timeutils.utcnow())
         duplicate = rules.already_exists('volume', record['id'])
         try:
-            with self._transaction(write=True) as session:
+            with self._transaction(write=True, orm=False) as conn:
                 # A volume with this id already: the unique id refuses it.
                 row, volume = models.Volume.insert_row(record)
-                volume['volume_type'] = session.execute(
+                volume['volume_type'] = conn.execute(
                     _VOLUME_INSERT, row).scalar_one()
                 return volume
         except db_exc.DBDuplicateEntry:
@@ -333,28 +338,28 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
     @_engine.retry_on_deadlock
     def quota_reserve(self, context, project_id, deltas, limits, expire,
                       key=None, defaults_from=None, size=None):
-        with self._transaction(write=True) as session:
-            return _quota.reserve(session, project_id, deltas, limits,
+        with self._transaction(write=True, orm=False) as conn:
+            return _quota.reserve(conn, project_id, deltas, limits,
                                   expire, key=key,
                                   defaults_from=defaults_from, size=size)
 
     @_engine.retry_on_deadlock
     def reservation_commit(self, context, reservations):
-        with self._transaction(write=True) as session:
-            done = _quota.finish(session, reservations, commit=True)
-            return _quota.lost(session, reservations, outstanding=done)
+        with self._transaction(write=True, orm=False) as conn:
+            done = _quota.finish(conn, reservations, commit=True)
+            return _quota.lost(conn, reservations, outstanding=done)
 
     @_engine.retry_on_deadlock
     def reservation_rollback(self, context, reservations):
-        with self._transaction(write=True) as session:
-            _quota.finish(session, reservations, commit=False)
+        with self._transaction(write=True, orm=False) as conn:
+            _quota.finish(conn, reservations, commit=False)
 
     @_engine.retry_on_deadlock
     def reservation_expire(self, context, now):
-        with self._transaction(write=True) as session:
-            expired = session.scalars(sa.select(models.Reservation.id).where(
+        with self._transaction(write=True, orm=False) as conn:
+            expired = conn.scalars(sa.select(models.Reservation.id).where(
                 models.Reservation.expire <= now)).all()
-            return len(_quota.finish(session, expired, commit=False))
+            return len(_quota.finish(conn, expired, commit=False))
 
     def reservation_get_all(self, context, project_id=None):
         stmt = sa.select(models.Reservation)

@@ -92,7 +92,13 @@ def test_mysql_sessions_run_in_the_configured_sql_mode(conf, request):
     assert level == 'READ-COMMITTED'
 
 
-def _begins(manager, write):
+#: The two ways in: an ORM session, a Core connection.
+BEGINS = pytest.mark.parametrize('begin', [_engine.transaction,
+                                           _engine.connection],
+                                 ids=['session', 'connection'])
+
+
+def _statements(manager, block):
     engine = _engine.engine_of(manager, 'sqlite')
     seen = []
 
@@ -101,18 +107,43 @@ def _begins(manager, write):
 
     sa.event.listen(engine, 'before_cursor_execute', statement)
     try:
-        with _engine.transaction(manager, write) as session:
-            session.execute(sa.text('SELECT 1'))
+        block()
     finally:
         sa.event.remove(engine, 'before_cursor_execute', statement)
     return seen
 
 
-def test_the_facade_s_sqlite_writers_begin_immediate(tmp_path):
+def _begins(manager, write, begin):
+    def block():
+        with begin(manager, write) as session:
+            session.execute(sa.text('SELECT 1'))
+    return _statements(manager, block)
+
+
+@BEGINS
+def test_the_facade_s_sqlite_writers_begin_immediate(tmp_path, begin):
     """oslo.db's own BEGIN hook runs after volflow's, and emits nothing."""
     manager = _engine.transaction_manager(f'sqlite:///{tmp_path}/x.sqlite')
-    assert _begins(manager, write=True) == ['BEGIN IMMEDIATE', 'SELECT 1']
-    assert _begins(manager, write=False) == ['BEGIN', 'SELECT 1']
+    assert _begins(manager, True, begin) == ['BEGIN IMMEDIATE', 'SELECT 1']
+    assert _begins(manager, False, begin) == ['BEGIN', 'SELECT 1']
+
+
+def test_a_transaction_opened_inside_a_writer_s_gets_its_own_begin(
+        tmp_path):
+    """The writer's kind of BEGIN is not inherited by a reader inside it.
+
+    (A reader's ``BEGIN IMMEDIATE`` inside a writer of the same SQLite
+    file would wait for the writer's lock, which waits for it.)
+    """
+    manager = _engine.transaction_manager(f'sqlite:///{tmp_path}/x.sqlite')
+
+    def block():
+        with _engine.connection(manager, write=True) as conn:
+            with _engine.connection(manager) as inner:
+                inner.execute(sa.text('SELECT 2'))
+            conn.execute(sa.text('SELECT 1'))
+    assert _statements(manager, block) == [
+        'BEGIN IMMEDIATE', 'BEGIN', 'SELECT 2', 'SELECT 1']
 
 
 def test_a_command_does_not_wait_for_an_unreachable_database(conf):
@@ -129,7 +160,8 @@ def test_a_command_does_not_wait_for_an_unreachable_database(conf):
 
 
 @pytest.mark.postgres
-def test_a_postgresql_reader_runs_without_a_transaction(request):
+@BEGINS
+def test_a_postgresql_reader_runs_without_a_transaction(request, begin):
     """Each of its statements is a transaction: no BEGIN, no ROLLBACK.
 
     A writer is still one transaction, on the same pooled connection.
@@ -140,7 +172,7 @@ def test_a_postgresql_reader_runs_without_a_transaction(request):
     request.addfinalizer(engine.dispose)
 
     def transaction_ids(write):
-        with _engine.transaction(manager, write) as session:
+        with begin(manager, write) as session:
             return [session.execute(sa.text('SELECT txid_current()')).scalar()
                     for _ in range(2)]
 
