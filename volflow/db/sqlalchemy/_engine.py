@@ -4,8 +4,10 @@ Every engine is made by oslo.db's ``enginefacade``
 (:func:`transaction_manager`): one transaction context per database
 API, configured with oslo.db's ``[database]`` options (pool sizes,
 recycle time, ``mysql_sql_mode``, ``max_retries`` at start, ...). Its
-sessions and transactions are the facade's (``writer.using()`` /
-``reader.using()``), and its errors are oslo.db's (``DBDuplicateEntry``,
+sessions, Core connections and transactions are the facade's
+(``writer.using()`` / ``reader.using()``, :func:`transaction`;
+``writer.connection`` / ``reader.connection``, :func:`connection`), and
+its errors are oslo.db's (``DBDuplicateEntry``,
 ``DBDeadlock``, ``DBDataError``): oslo.db's filters translate the
 driver's.
 
