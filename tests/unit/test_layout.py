@@ -77,7 +77,6 @@ UNTESTED = frozenset([
     'volflow/flows/factories.py',
     'volflow/flows/jobs.py',
     'volflow/flows/manager/_sources.py',
-    'volflow/persistence/_sql.py',
     'volflow/pywarnings.py',
     'volflow/scheduler/driver.py',
     'volflow/volume/_snapshots.py',

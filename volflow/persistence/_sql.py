@@ -35,6 +35,7 @@ engine, imported the first time one of those is called.
 
 import collections
 import contextlib
+import itertools
 import threading
 
 from oslo_db import exception as db_exc
@@ -273,16 +274,30 @@ class _Connection(base.Connection):
         return known
 
     def _remember_flow(self, flow_detail):
+        """Remember a flow this process recorded, forget the oldest.
+
+        A flow with a result waiting is not forgotten: its atoms' next
+        writes must find their flow, to write what waits first - else a
+        revert written on its own would later be overwritten by the
+        waiting result of the same atom. So the flows remembered are
+        :data:`_REMEMBERED` at most, and those with a result waiting
+        (running here; their next write takes it) beyond.
+        """
         known = self._flows_known()
         with self._lock():
             known[flow_detail.uuid] = [flow_detail.state,
                                        dict(flow_detail.meta or {}),
                                        {ad.uuid for ad in flow_detail}]
             known.move_to_end(flow_detail.uuid)
-            while len(known) > _REMEMBERED:
-                _uuid, (_state, _meta, atoms) = known.popitem(last=False)
-                for atom_uuid in atoms:
-                    self._parents.pop(atom_uuid, None)
+            excess = len(known) - _REMEMBERED
+            if excess > 0:
+                oldest = itertools.islice(known, excess + len(self._pending))
+                forgotten = [uuid for uuid in oldest
+                             if uuid not in self._pending and
+                             uuid != flow_detail.uuid][:excess]
+                for uuid in forgotten:
+                    for atom_uuid in known.pop(uuid)[2]:
+                        self._parents.pop(atom_uuid, None)
             for atom_detail in flow_detail:
                 self._parents[atom_detail.uuid] = flow_detail.uuid
 
