@@ -178,6 +178,44 @@ def test_a_flow_that_cannot_be_rebuilt_is_given_up(world, monkeypatch):
     assert recovery.resume_all(world.conf)['flows'] == []
 
 
+def test_a_commit_done_but_not_recorded_is_counted_when_given_up(
+        world, monkeypatch):
+    """The process dies after QuotaCommitTask's work, before its record.
+
+    Its result was to go with the next write: the record says the
+    reservation was made, not committed. The database says committed:
+    the volume counts, so it stays (``error``), and usage equals it.
+    """
+    def commit_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise _Crash()
+
+    original = api_flow.QuotaCommitTask.execute
+    engine = world.engine()
+    volume_id = engine.storage.fetch('volume_uuid')
+    with monkeypatch.context() as patch:
+        commit_then_die.__wrapped__ = original
+        patch.setattr(api_flow.QuotaCommitTask, 'execute', commit_then_die)
+        with pytest.raises(_Crash):
+            engines.run_engine(engine, logger=LOG)
+    del engine
+    gc.collect()
+    detail = persistence.existing(
+        persistence.get_backend(world.db, world.conf).get_connection(),
+        persistence.flow_uuid(volume_id, 'api'))
+    assert api_flow.recorded_results(detail)['committed'] is False
+    monkeypatch.setattr(factories, 'api_flow', _broken)
+    summary = recovery.resume_all(world.conf)
+    assert [f['outcome'] for f in summary['flows']] == ['abandoned']
+    assert [(v['id'], v['status']) for v in world.volumes()] == [
+        (volume_id, 'error')]
+    world.check()
+
+
+def _broken(cast=True):
+    raise RuntimeError('no such flow')
+
+
 def test_a_flow_running_elsewhere_is_left_alone(world):
     engine = world.engine()
     summary = recovery.resume_all(world.conf)

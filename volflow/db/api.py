@@ -297,6 +297,10 @@ class API(_types_api.TypesAPI, metaclass=abc.ABCMeta):
         """Outstanding reservations (for checks and tests)."""
 
     @abc.abstractmethod
+    def reservations_committed(self, context, reservations):
+        """The ids of ``reservations`` recorded as committed."""
+
+    @abc.abstractmethod
     def reservation_purge_committed(self, context, before):
         """Forget the commits recorded before ``before``; return how many."""
 

@@ -290,6 +290,11 @@ class FakeAPI(_fake_types.TypesMixin, api.API):
                 if project_id is None or r['project_id'] == project_id]
 
     @_locked
+    def reservations_committed(self, context, reservations):
+        return [rid for rid in dict.fromkeys(reservations or ())
+                if rid in self._committed]
+
+    @_locked
     def reservation_purge_committed(self, context, before):
         old = [rid for rid, when in self._committed.items() if when < before]
         for rid in old:

@@ -110,9 +110,10 @@ def after_failure(db_api, kind, volume_id, why, backend=None,
     * ``api``: what ``recorded`` says the flow did is undone
       (:func:`volflow.flows.api.create_volume.recorded_results`): its
       reservation is rolled back (a committed one is left alone); a
-      volume whose quota was ``committed`` counts, and is set ``error``;
-      one whose quota was not, still ``creating`` and unplaced, is
-      destroyed;
+      volume whose quota was committed - ``recorded`` says so, or the
+      database does, for a commit whose result was not recorded yet -
+      counts, and is set ``error``; one whose quota was not, still
+      ``creating`` and unplaced, is destroyed;
     * ``scheduler``, ``manager``: a volume still ``creating`` is set
       ``error``; its host stays (the backend may hold data of it).
 
@@ -142,9 +143,15 @@ def after_failure(db_api, kind, volume_id, why, backend=None,
                   {'id': volume_id, 'reason': reason})
         if kind == 'api':
             recorded = recorded or {}
-            if recorded.get('reservations') is not None:
-                db_api.reservation_rollback(admin, recorded['reservations'])
-            if not recorded.get('committed'):
+            reservations = recorded.get('reservations')
+            committed = recorded.get('committed')
+            if reservations is not None:
+                db_api.reservation_rollback(admin, reservations)
+                # A commit done but not recorded yet (its result was to go
+                # with the next write): the database knows.
+                committed = committed or bool(
+                    db_api.reservations_committed(admin, reservations))
+            if not committed:
                 try:
                     volume = db_api.volume_get(admin, volume_id)
                 except exception.VolumeNotFound:

@@ -499,6 +499,17 @@ def test_a_reservation_and_its_commit_are_few_round_trips(sql_db):
         'gigabytes_gold': {'in_use': 2, 'reserved': 2}}
 
 
+def test_reservations_committed_names_only_the_committed(db):
+    kept, dropped, outstanding = (
+        db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, {}, NOW)
+        for _ in range(3))
+    db.reservation_commit(CTX_A, kept)
+    db.reservation_rollback(CTX_A, dropped)
+    asked = outstanding + dropped + kept + ['unknown'] + kept
+    assert db.reservations_committed(ADMIN, asked) == kept
+    assert db.reservations_committed(ADMIN, []) == []
+
+
 def test_quota_reserve_counts_only_once(db):
     _volume(db)
     db.quota_reserve(CTX_A, 'pa', {'volumes': 1}, {}, NOW)

@@ -242,6 +242,12 @@ def lost(conn, reservations, outstanding=None):
     return [rid for rid in ids if rid not in known]
 
 
+def committed(conn, ids):
+    """The ones of ``ids`` recorded as committed, in their order."""
+    known = set(conn.scalars(_COMMITTED_OF, {'ids': ids}))
+    return [rid for rid in ids if rid in known]
+
+
 def finish(conn, reservations, commit):
     """Commit or roll back ``reservations``; return the ids that were.
 

@@ -361,6 +361,13 @@ class SQLAPI(_capacity.CapacityMixin, _flows.ClaimsMixin,
                 models.Reservation.expire <= now)).all()
             return len(_quota.finish(conn, expired, commit=False))
 
+    def reservations_committed(self, context, reservations):
+        ids = list(dict.fromkeys(reservations or ()))
+        if not ids:
+            return []
+        with self._transaction(orm=False) as conn:
+            return _quota.committed(conn, ids)
+
     def reservation_get_all(self, context, project_id=None):
         stmt = sa.select(models.Reservation)
         if project_id is not None:
