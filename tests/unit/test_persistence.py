@@ -212,6 +212,35 @@ def test_a_commit_done_but_not_recorded_is_counted_when_given_up(
     world.check()
 
 
+def test_a_reservation_made_but_not_recorded_is_rolled_back_when_given_up(
+        world, monkeypatch):
+    """The process dies after QuotaReserveTask's work, before its record.
+
+    The record names no reservation: the one made under the volume's key
+    is found and rolled back, and no row was made.
+    """
+    def reserve_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise _Crash()
+
+    original = api_flow.QuotaReserveTask.execute
+    engine = world.engine()
+    with monkeypatch.context() as patch:
+        reserve_then_die.__wrapped__ = original
+        patch.setattr(api_flow.QuotaReserveTask, 'execute', reserve_then_die)
+        with pytest.raises(_Crash):
+            engines.run_engine(engine, logger=LOG)
+    del engine
+    gc.collect()
+    admin = volflow_context.get_admin_context()
+    assert world.db.reservation_get_all(admin)
+    monkeypatch.setattr(factories, 'api_flow', _broken)
+    summary = recovery.resume_all(world.conf)
+    assert [f['outcome'] for f in summary['flows']] == ['abandoned']
+    assert world.volumes() == []
+    world.check()
+
+
 def _broken(cast=True):
     raise RuntimeError('no such flow')
 

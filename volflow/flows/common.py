@@ -13,6 +13,7 @@ from oslo_log import log as logging
 
 from volflow import conf as volflow_conf
 from volflow import context as volflow_context
+from volflow.db import rules
 from volflow import exception
 from volflow import message
 from volflow.volume import backends
@@ -80,6 +81,12 @@ def backend_failed(backend, what):
     return f"backend '{backend}' failed to create the volume: {what}"
 
 
+def _keyed(db_api, context, key):
+    """The outstanding reservations made under ``key``."""
+    return [r['id'] for r in db_api.reservation_get_all(context)
+            if r['id'] == rules.reservation_id(key, r['resource'])]
+
+
 def after_failure(db_api, kind, volume_id, why, backend=None,
                   rescheduled=False, given_up=False, recorded=None):
     """What a failed create leaves, once its reverts ran: the one answer.
@@ -109,7 +116,9 @@ def after_failure(db_api, kind, volume_id, why, backend=None,
 
     * ``api``: what ``recorded`` says the flow did is undone
       (:func:`volflow.flows.api.create_volume.recorded_results`): its
-      reservation is rolled back (a committed one is left alone); a
+      reservation - named by the record, or found by its key when the
+      record does not name it yet - is rolled back (a committed one is
+      left alone); a
       volume whose quota was committed - ``recorded`` says so, or the
       database does, for a commit whose result was not recorded yet -
       counts, and is set ``error``; one whose quota was not, still
@@ -145,6 +154,11 @@ def after_failure(db_api, kind, volume_id, why, backend=None,
             recorded = recorded or {}
             reservations = recorded.get('reservations')
             committed = recorded.get('committed')
+            if reservations is None and recorded.get('reserve_key'):
+                # Reserved, its result not recorded yet: the reservations
+                # are found by their key.
+                reservations = _keyed(db_api, admin,
+                                      recorded['reserve_key']) or None
             if reservations is not None:
                 db_api.reservation_rollback(admin, reservations)
                 # A commit done but not recorded yet (its result was to go

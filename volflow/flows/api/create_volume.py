@@ -385,17 +385,23 @@ def recorded_results(flow_detail) -> dict:
     """What a recorded run of this flow did, by its tasks' names.
 
     ``{'reservations': the reservations QuotaReserveTask made, or None,
-    'committed': whether QuotaCommitTask committed them}``, from the tasks
-    recorded as done in ``flow_detail`` (a taskflow ``FlowDetail``): what
-    undoing a run that can no longer revert needs
-    (:func:`volflow.flows.common.after_failure`).
+    'committed': whether QuotaCommitTask committed them, 'reserve_key':
+    the key its reservations are made under}``, from the tasks recorded
+    as done in ``flow_detail`` (a taskflow ``FlowDetail``): what undoing a
+    run that can no longer revert needs
+    (:func:`volflow.flows.common.after_failure`). A task's work may be
+    done with its result not recorded yet (it waits for the next write):
+    the key finds reservations the record does not name.
     """
     done = {atom.name: atom.results for atom in flow_detail
             if atom.state == states.SUCCESS}
     reserved = done.get(QuotaReserveTask.make_name([ACTION]))
+    volume_id = (flow_detail.meta or {}).get(persistence.META, {}).get(
+        'volume_id')
     return {'reservations': reserved['reservations'] if reserved else None,
             'committed': done.get(
-                QuotaCommitTask.make_name([ACTION])) is not None}
+                QuotaCommitTask.make_name([ACTION])) is not None,
+            'reserve_key': _key('reserve', volume_id)}
 
 
 def build_flow(db_api, image_service_api, availability_zones,
