@@ -118,11 +118,10 @@ def after_failure(db_api, kind, volume_id, why, backend=None,
       (:func:`volflow.flows.api.create_volume.recorded_results`): its
       reservation - named by the record, or found by its key when the
       record does not name it yet - is rolled back (a committed one is
-      left alone); a
-      volume whose quota was committed - ``recorded`` says so, or the
-      database does, for a commit whose result was not recorded yet -
-      counts, and is set ``error``; one whose quota was not, still
-      ``creating`` and unplaced, is destroyed;
+      left alone); a volume whose quota was committed - ``recorded``
+      says so, or the database does, for a commit whose result was not
+      recorded yet - counts, and is set ``error``; one whose quota was
+      not, still ``creating`` and unplaced, is destroyed;
     * ``scheduler``, ``manager``: a volume still ``creating`` is set
       ``error``; its host stays (the backend may hold data of it).
 
