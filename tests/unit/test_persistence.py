@@ -101,17 +101,24 @@ class World:
             scheduler_rpcapi=self.api.scheduler_rpcapi,
             volume_rpcapi=self.api.volume_rpcapi, conf=self.conf)
 
-    def crash_at(self, task_class, monkeypatch):
-        """Run an API flow until ``task_class`` starts; its volume id."""
+    def crash_at(self, task_class, monkeypatch, after=False):
+        """Run an API flow until ``task_class`` starts; its volume id.
+
+        ``after``: until the task has done its work, before taskflow
+        records its result.
+        """
         engine = self.engine()
         volume_id = engine.storage.fetch('volume_uuid')
+        original = task_class.execute
 
-        def crash(*args, **kwargs):
+        def crash(task, *args, **kwargs):
+            if after:
+                original(task, *args, **kwargs)
             raise _Crash()
 
         with monkeypatch.context() as patch:
             patch.setattr(task_class, 'execute', _with_signature(
-                task_class.execute, crash))
+                original, crash, bound=True))
             with pytest.raises(_Crash):
                 engines.run_engine(engine, logger=LOG)
         del engine
@@ -126,9 +133,14 @@ class World:
         invariants.assert_invariants(self.db, ['p1'])
 
 
-def _with_signature(original, replacement):
-    """``replacement`` with ``original``'s signature (taskflow reads it)."""
+def _with_signature(original, replacement, bound=False):
+    """``replacement`` with ``original``'s signature (taskflow reads it).
+
+    ``bound``: ``replacement`` takes the task too, as its first argument.
+    """
     def execute(self, *args, **kwargs):
+        if bound:
+            return replacement(self, *args, **kwargs)
         return replacement(*args, **kwargs)
     execute.__wrapped__ = original
     return execute
@@ -165,11 +177,7 @@ def test_a_reservation_expired_before_the_commit_reverts(world,
 
 def test_a_flow_that_cannot_be_rebuilt_is_given_up(world, monkeypatch):
     world.crash_at(api_flow.QuotaCommitTask, monkeypatch)
-
-    def broken(cast=True):
-        raise RuntimeError('no such flow')
-
-    monkeypatch.setattr(factories, 'api_flow', broken)
+    monkeypatch.setattr(factories, 'api_flow', _broken)
     summary = recovery.resume_all(world.conf)
     assert [f['outcome'] for f in summary['flows']] == ['abandoned']
     # Its quota was never committed: the row goes, the reservation too.
@@ -186,20 +194,8 @@ def test_a_commit_done_but_not_recorded_is_counted_when_given_up(
     reservation was made, not committed. The database says committed:
     the volume counts, so it stays (``error``), and usage equals it.
     """
-    def commit_then_die(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        raise _Crash()
-
-    original = api_flow.QuotaCommitTask.execute
-    engine = world.engine()
-    volume_id = engine.storage.fetch('volume_uuid')
-    with monkeypatch.context() as patch:
-        commit_then_die.__wrapped__ = original
-        patch.setattr(api_flow.QuotaCommitTask, 'execute', commit_then_die)
-        with pytest.raises(_Crash):
-            engines.run_engine(engine, logger=LOG)
-    del engine
-    gc.collect()
+    volume_id = world.crash_at(api_flow.QuotaCommitTask, monkeypatch,
+                               after=True)
     detail = persistence.existing(
         persistence.get_backend(world.db, world.conf).get_connection(),
         persistence.flow_uuid(volume_id, 'api'))
@@ -219,19 +215,7 @@ def test_a_reservation_made_but_not_recorded_is_rolled_back_when_given_up(
     The record names no reservation: the one made under the volume's key
     is found and rolled back, and no row was made.
     """
-    def reserve_then_die(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        raise _Crash()
-
-    original = api_flow.QuotaReserveTask.execute
-    engine = world.engine()
-    with monkeypatch.context() as patch:
-        reserve_then_die.__wrapped__ = original
-        patch.setattr(api_flow.QuotaReserveTask, 'execute', reserve_then_die)
-        with pytest.raises(_Crash):
-            engines.run_engine(engine, logger=LOG)
-    del engine
-    gc.collect()
+    world.crash_at(api_flow.QuotaReserveTask, monkeypatch, after=True)
     admin = volflow_context.get_admin_context()
     assert world.db.reservation_get_all(admin)
     monkeypatch.setattr(factories, 'api_flow', _broken)
