@@ -49,6 +49,7 @@ from taskflow import states
 
 from volflow.db.sqlalchemy import _engine
 from volflow.db.sqlalchemy import _flows
+from volflow.db.sqlalchemy import _sqlite
 from volflow.db.sqlalchemy import migration
 from volflow.persistence import _held
 
@@ -461,7 +462,7 @@ class SQLAlchemyBackend(base.Backend):
             connection)
         if engine.dialect.name == 'sqlite':
             engine = engine.execution_options(
-                **{_engine.BEGIN_OPTION: 'immediate'})
+                **{_sqlite.BEGIN_OPTION: 'immediate'})
         super().__init__({'connection': connection})
         self.claims_conf = claims_conf
         self._engine = engine

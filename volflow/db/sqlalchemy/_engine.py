@@ -11,16 +11,11 @@ its errors are oslo.db's (``DBDuplicateEntry``,
 ``DBDeadlock``, ``DBDataError``): oslo.db's filters translate the
 driver's.
 
-SQLite gets more than oslo.db gives it. oslo.db takes ``BEGIN`` away
-from pysqlite and emits a plain (deferred) ``BEGIN``; volflow's hook,
-attached to the facade's engine as it is created and run before oslo.db's,
-emits ``BEGIN IMMEDIATE`` for a transaction that writes, so that writers
-(threads or processes) queue on the database lock instead of failing when
-a read lock cannot be upgraded. Every SQLite connection runs in WAL mode
-(readers never wait for the writer) with a busy timeout and ``synchronous
-= NORMAL``. oslo.db's engine may connect once before the hooks are
-attached (``max_retries``): the pool is emptied after, so that every
-connection used has them.
+SQLite gets more than oslo.db gives it (:mod:`._sqlite`): ``BEGIN
+IMMEDIATE`` for a transaction that writes, WAL mode, a busy timeout and
+``synchronous = NORMAL``. oslo.db's engine may connect once before the
+hooks are attached (``max_retries``): the pool is emptied after, so that
+every connection used has them.
 
 PostgreSQL needs nothing special here: writers lock the rows they change
 (``SELECT ... FOR UPDATE``), and a transaction that loses a deadlock is
@@ -31,13 +26,9 @@ older snapshot than the lock holder committed).
 """
 
 import contextlib
-import contextvars
 import datetime
 import json
 import os
-import random
-import sqlite3
-import time
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -49,21 +40,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from volflow.db.sqlalchemy import _pool
+from volflow.db.sqlalchemy import _sqlite
 from volflow import exception
 
 LOG = logging.getLogger(__name__)
 
-#: Seconds a SQLite connection waits for the database lock.
-SQLITE_BUSY_TIMEOUT = 30
-_SQLITE_BUSY_TIMEOUT_PRAGMA = 'PRAGMA busy_timeout = 30000'  # as above
-#: Execution option read by the SQLite ``begin`` hook.
-BEGIN_OPTION = 'volflow_begin'
-#: The same, for a connection begun by enginefacade as it is checked out
-#: (:func:`connection`): set around its ``begin`` only.
-_BEGIN_KIND = contextvars.ContextVar('volflow_begin', default='deferred')
-_BEGIN_STATEMENTS = {'immediate': 'BEGIN IMMEDIATE', 'deferred': 'BEGIN'}
-#: oslo.db's mark of a SQLite connection whose BEGIN was emitted.
-_OSLO_IN_TRANSACTION = 'in_transaction'
 #: SQLSTATE of a PostgreSQL serialization failure (oslo.db's DBError).
 _SERIALIZATION_FAILURE = '40001'
 _MAX_ATTEMPTS = 5
@@ -192,10 +173,10 @@ def _on_engine_create(engine, synchronous, pre_ping=True):
         dialect._json_deserializer = json_loads
     backend = dialect.name
     if backend == 'sqlite':
-        sa.event.listen(engine, 'connect', _sqlite_connect(synchronous))
-        _listen_first(engine, 'begin', _sqlite_begin)
+        sa.event.listen(engine, 'connect', _sqlite.on_connect(synchronous))
+        _listen_first(engine, 'begin', _sqlite.begin)
         if not is_sqlite_memory(engine.url):
-            _pool.pool_sqlite_file(engine, SQLITE_BUSY_TIMEOUT)
+            _pool.pool_sqlite_file(engine, _sqlite.BUSY_TIMEOUT)
     elif backend == 'mysql':
         sa.event.listen(engine, 'connect', _mysql_read_committed)
         _pool.mysql_rollback_only_after_statements(engine)
@@ -252,52 +233,6 @@ def _mysql_read_committed(dbapi_connection, connection_record):
         cursor.close()
 
 
-def _sqlite_connect(synchronous):
-    def on_connect(dbapi_connection, connection_record):
-        # oslo.db has taken BEGIN away from pysqlite; _sqlite_begin emits it.
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(_SQLITE_BUSY_TIMEOUT_PRAGMA)
-            _sqlite_enable_wal(cursor)
-            if synchronous:
-                # In WAL mode NORMAL syncs at checkpoints, not at every
-                # commit: the database stays consistent through any
-                # crash, and only a power loss can take back the last
-                # transactions. FULL costs an fsync per commit (1.3 ms
-                # each, six per create). [database] sqlite_synchronous
-                # off leaves oslo.db's OFF.
-                cursor.execute('PRAGMA synchronous = NORMAL')
-        finally:
-            cursor.close()
-    return on_connect
-
-
-def _sqlite_enable_wal(cursor):
-    """Switch to WAL (a no-op once done: the mode is kept in the file).
-
-    Switching needs the database to itself and SQLite reports "locked"
-    at once rather than waiting, so a process opening a new database
-    while another creates its tables tries again.
-    """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
-    while True:
-        try:
-            cursor.execute('PRAGMA journal_mode = WAL')
-            return
-        except sqlite3.OperationalError as error:
-            if ('locked' not in str(error) or
-                    time.monotonic() > deadline):
-                raise
-        time.sleep(random.uniform(0.005, 0.05))
-
-
-def _sqlite_begin(conn):
-    mode = conn.get_execution_options().get(BEGIN_OPTION) or (
-        _BEGIN_KIND.get())
-    conn.exec_driver_sql(_BEGIN_STATEMENTS[mode])
-    conn.info[_OSLO_IN_TRANSACTION] = True  # oslo.db's hook: no BEGIN
-
-
 class _Scope:
     """What enginefacade keeps a transaction's state on: one per call."""
 
@@ -319,7 +254,7 @@ def transaction(manager, write=False):
     mode = manager.writer if write else manager.reader
     with mode.using(_Scope()) as session:
         conn = session.connection(execution_options={
-            BEGIN_OPTION: 'immediate' if write else 'deferred'})
+            _sqlite.BEGIN_OPTION: 'immediate' if write else 'deferred'})
         with _reading(conn, write):
             yield session
 
@@ -338,11 +273,11 @@ def connection(manager, write=False):
         # enginefacade begins the transaction as it checks the connection
         # out: the kind of BEGIN is set for that moment only, so that a
         # transaction opened inside this one gets its own.
-        token = _BEGIN_KIND.set('immediate' if write else 'deferred')
+        token = _sqlite.BEGIN_KIND.set('immediate' if write else 'deferred')
         try:
             conn = stack.enter_context(mode.connection.using(_Scope()))
         finally:
-            _BEGIN_KIND.reset(token)
+            _sqlite.BEGIN_KIND.reset(token)
         stack.enter_context(_reading(conn, write))
         yield conn
 

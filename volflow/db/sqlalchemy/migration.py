@@ -31,7 +31,7 @@ from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from volflow.db.sqlalchemy import _engine
+from volflow.db.sqlalchemy import _sqlite
 from volflow import exception
 
 LOG = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def upgrade(engine, revision='head', upgrade_older=True):
     process that found it empty and lost the race finds it made).
     """
     with engine.connect() as conn:
-        conn = conn.execution_options(**{_engine.BEGIN_OPTION: 'immediate'})
+        conn = conn.execution_options(**{_sqlite.BEGIN_OPTION: 'immediate'})
         dialect = conn.dialect.name
         if dialect == 'mysql':
             _mysql_lock(conn)
